@@ -1,0 +1,289 @@
+// Sparrow compute kernels: the one public C header (SwiftPM builds the CKernels module map from it).
+//
+// Every operation has a scalar C reference and per-ISA variants. A variant is chosen once at run time from the CPU
+// features (`spw_get_kernel_config`); `SPARROW_ISA=scalar|avx2|avx512|neon` forces a lower level for debugging.
+// Kernels allocate nothing, do no I/O, keep no state (any number of threads may call them on disjoint outputs)
+// and take their shapes in a small params struct. All tensors are dense NCHW float32 for one batch image; sizes
+// are element counts. Pointers need no particular alignment.
+//
+// Kernel names follow `spw_<dtype>_<op>_ukernel_<tile>__<isa>`; the registry (`spw_kernel_registry`) lists them.
+#ifndef SPARROW_KERNELS_H
+#define SPARROW_KERNELS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// MARK: - CPU features
+
+// Bits of `spw_cpu_features()`. x86 bits are only ever set on x86, ARM bits only on AArch64.
+#define SPW_CPU_SSE42        0x00000001u
+#define SPW_CPU_PCLMUL       0x00000002u
+#define SPW_CPU_AVX          0x00000004u
+#define SPW_CPU_AVX2         0x00000008u
+#define SPW_CPU_FMA          0x00000010u
+#define SPW_CPU_F16C         0x00000020u
+#define SPW_CPU_AVX512F      0x00000040u
+#define SPW_CPU_AVX512BW     0x00000080u
+#define SPW_CPU_AVX512DQ     0x00000100u
+#define SPW_CPU_AVX512VL     0x00000200u
+#define SPW_CPU_AVX512VNNI   0x00000400u
+#define SPW_CPU_AVX512BF16   0x00000800u
+#define SPW_CPU_AVX512VBMI   0x00001000u
+#define SPW_CPU_AVXVNNI      0x00002000u
+#define SPW_CPU_ARM_NEON     0x00010000u
+#define SPW_CPU_ARM_CRC32    0x00020000u
+#define SPW_CPU_ARM_DOTPROD  0x00040000u
+
+/// Features of the CPU this process runs on (detected once; OS support for AVX/AVX-512 state is included).
+uint32_t spw_cpu_features(void);
+
+/// Writes the names of the detected features, space separated (e.g. "sse4.2 pclmul avx avx2 fma"), NUL-terminated
+/// and truncated to `capacity`. Returns the length the full string needs (excluding the NUL), like snprintf.
+size_t spw_cpu_features_describe(char* buffer, size_t capacity);
+
+// MARK: - ISA levels
+
+/// A level of kernels. Each level includes the levels below it on the same architecture:
+/// scalar < avx2 (AVX2+FMA) < avx512 (AVX-512F) on x86; scalar < neon on AArch64.
+typedef enum spw_isa {
+  SPW_ISA_SCALAR = 0,
+  SPW_ISA_AVX2 = 1,
+  SPW_ISA_AVX512 = 2,
+  SPW_ISA_NEON = 3,
+} spw_isa;
+
+#define SPW_ISA_COUNT 4
+
+/// "scalar", "avx2", "avx512" or "neon"; "unknown" for a value outside the enum.
+const char* spw_isa_label(spw_isa isa);
+
+/// Whether the current CPU can run the kernels of `isa`.
+bool spw_isa_is_supported(spw_isa isa);
+
+/// The level chosen for a request such as the value of SPARROW_ISA ("scalar", "avx2", "avx512", "neon"; NULL, ""
+/// or an unknown word mean "best"). A level the CPU lacks falls back to the best supported level below it.
+spw_isa spw_isa_select(const char* request);
+
+// MARK: - Parameters
+
+/// Depthwise 2D convolution, NCHW, one image: for each channel c in [c_begin, c_end)
+///   out[c][oy][ox] = clamp(bias[c] + sum_{ky,kx} w[c][ky][kx] * in[c][oy*stride_h - pad_top + ky*dilation_h]
+///                                                                 [ox*stride_w - pad_left + kx*dilation_w],
+///                          output_min, output_max)
+/// with taps outside the input treated as zero (the bottom/right padding follows from the output size).
+/// Tensors: input [channels][input_height][input_width], weights [channels][kernel_height][kernel_width],
+/// bias [channels] or NULL (zero), output [channels][output_height][output_width]; only channels in
+/// [c_begin, c_end) are read and written, so threads can split the channel range (outputs of other channels are
+/// never touched, not even temporarily).
+/// Clamps: none = [-INFINITY, +INFINITY], ReLU = [0, +INFINITY], ReLU6 = [0, 6]; a NaN sum stays NaN.
+/// Weights must be finite: the vector variants may multiply a weight by a padding zero where the reference skips
+/// the tap. Variants differ from the scalar reference by FMA contraction and summation order only.
+typedef struct spw_f32_dwconv_params {
+  size_t channels;
+  size_t input_height;
+  size_t input_width;
+  size_t output_height;
+  size_t output_width;
+  size_t kernel_height;
+  size_t kernel_width;
+  size_t stride_h;
+  size_t stride_w;
+  size_t dilation_h;
+  size_t dilation_w;
+  size_t pad_top;
+  size_t pad_left;
+  float output_min;
+  float output_max;
+  size_t c_begin;
+  size_t c_end;
+} spw_f32_dwconv_params;
+
+/// im2col for an NCHW convolution feeding a row-major sgemm Y[Cout][HW] = W[Cout][Cg*kh*kw] x columns.
+/// The column matrix has one row per (channel c of the group, ky, kx), row index (c*kernel_height + ky)*kernel_width
+/// + kx, and one column per output position (oy, ox) for oy in [oy_begin, oy_end): its leading dimension is
+/// (oy_end - oy_begin) * output_width, so a caller can build it one band of output rows at a time.
+/// Entry = in[channel_offset + c][oy*stride_h - pad_top + ky*dilation_h][ox*stride_w - pad_left + kx*dilation_w],
+/// zero outside the input. Only rows of group channels c in [c_begin, c_end) are written (c_end <= group_channels).
+/// The input is [input_channels][input_height][input_width]; a group reads channels
+/// [channel_offset, channel_offset + group_channels).
+typedef struct spw_f32_im2col_params {
+  size_t input_channels;
+  size_t channel_offset;
+  size_t group_channels;
+  size_t input_height;
+  size_t input_width;
+  size_t output_height;
+  size_t output_width;
+  size_t kernel_height;
+  size_t kernel_width;
+  size_t stride_h;
+  size_t stride_w;
+  size_t dilation_h;
+  size_t dilation_w;
+  size_t pad_top;
+  size_t pad_left;
+  size_t c_begin;
+  size_t c_end;
+  size_t oy_begin;
+  size_t oy_end;
+} spw_f32_im2col_params;
+
+/// GEMM epilogue on a row-major block: data[r][col] = clamp(data[r][col] + bias[r], output_min, output_max) for
+/// r < rows, col < cols, with data[r] at data + r * row_stride (row_stride >= cols). bias may be NULL (zero).
+typedef struct spw_f32_bias_act_params {
+  size_t rows;
+  size_t cols;
+  size_t row_stride;
+  float output_min;
+  float output_max;
+} spw_f32_bias_act_params;
+
+/// Max and average pooling, NCHW, one image, channels [c_begin, c_end) (input/output layouts as for dwconv).
+/// Window (oy, ox) reads in[oy*stride_h - pad_top + ky*dilation_h][ox*stride_w - pad_left + kx*dilation_w].
+/// The caller computes the output size (floor or ceil mode).
+/// Max: taps outside the input are skipped; a window with no tap inside the input gives -INFINITY.
+/// Average: sum of the taps inside the input divided by
+///   - count_include_pad: the number of taps inside the padded input [-pad_top, input_height + pad_bottom) x
+///     [-pad_left, input_width + pad_right) (a ceil-mode window hanging beyond the padding is not counted there),
+///   - otherwise: the number of taps inside the input;
+/// a divisor of 0 gives 0. pad_bottom and pad_right only matter for count_include_pad.
+typedef struct spw_f32_pool_params {
+  size_t channels;
+  size_t input_height;
+  size_t input_width;
+  size_t output_height;
+  size_t output_width;
+  size_t kernel_height;
+  size_t kernel_width;
+  size_t stride_h;
+  size_t stride_w;
+  size_t dilation_h;
+  size_t dilation_w;
+  size_t pad_top;
+  size_t pad_left;
+  size_t pad_bottom;
+  size_t pad_right;
+  bool count_include_pad;
+  size_t c_begin;
+  size_t c_end;
+} spw_f32_pool_params;
+
+/// Global average pooling: out[c] = mean of in[c][0 ..< spatial_size] for c in [c_begin, c_end); input is
+/// [channels][spatial_size] (spatial_size = H*W), output [channels]. spatial_size 0 gives 0.
+typedef struct spw_f32_gavgpool_params {
+  size_t channels;
+  size_t spatial_size;
+  size_t c_begin;
+  size_t c_end;
+} spw_f32_gavgpool_params;
+
+// MARK: - Kernel function types
+
+/// Raw CRC-32C register update (reflected, polynomial 0x1EDC6F41): no initial or final inversion.
+typedef uint32_t (*spw_crc32c_ukernel_fn)(uint32_t state, const uint8_t* data, size_t length);
+typedef void (*spw_f32_dwconv_ukernel_fn)(
+    const spw_f32_dwconv_params* params, const float* input, const float* weights, const float* bias,
+    float* output);
+typedef void (*spw_f32_im2col_ukernel_fn)(const spw_f32_im2col_params* params, const float* input, float* columns);
+typedef void (*spw_f32_bias_act_ukernel_fn)(const spw_f32_bias_act_params* params, const float* bias, float* data);
+typedef void (*spw_f32_pool_ukernel_fn)(const spw_f32_pool_params* params, const float* input, float* output);
+typedef void (*spw_f32_gavgpool_ukernel_fn)(
+    const spw_f32_gavgpool_params* params, const float* input, float* output);
+
+// MARK: - Registry
+
+/// The operations that have kernels.
+typedef enum spw_kernel_op {
+  SPW_OP_CRC32C = 0,
+  SPW_OP_F32_DWCONV = 1,
+  SPW_OP_F32_IM2COL = 2,
+  SPW_OP_F32_BIAS_ACT = 3,
+  SPW_OP_F32_MAXPOOL = 4,
+  SPW_OP_F32_AVGPOOL = 5,
+  SPW_OP_F32_GAVGPOOL = 6,
+} spw_kernel_op;
+
+#define SPW_KERNEL_OP_COUNT 7
+
+/// The entry point of a kernel; the member that is set is the one of the entry's `op`
+/// (maxpool and avgpool both use `f32_pool`).
+typedef union spw_kernel_fn {
+  spw_crc32c_ukernel_fn crc32c;
+  spw_f32_dwconv_ukernel_fn f32_dwconv;
+  spw_f32_im2col_ukernel_fn f32_im2col;
+  spw_f32_bias_act_ukernel_fn f32_bias_act;
+  spw_f32_pool_ukernel_fn f32_pool;
+  spw_f32_gavgpool_ukernel_fn f32_gavgpool;
+} spw_kernel_fn;
+
+/// One kernel variant. For each op, the registry lists the scalar reference first.
+typedef struct spw_kernel_info {
+  const char* name;            ///< e.g. "spw_f32_dwconv_ukernel_1x8__avx2"
+  spw_kernel_op op;
+  spw_isa isa;                 ///< the lowest level whose table may use this variant
+  const char* tile;            ///< e.g. "1x8" (output rows x output columns per step)
+  uint32_t required_features;  ///< SPW_CPU_* bits the variant needs
+  spw_kernel_fn fn;
+} spw_kernel_info;
+
+/// All variants compiled into this binary for this architecture, supported by the CPU or not.
+const spw_kernel_info* spw_kernel_registry(size_t* count);
+
+/// Whether the current CPU has all the features `info` needs.
+bool spw_kernel_is_supported(const spw_kernel_info* info);
+
+// MARK: - Selection table
+
+/// The kernels of one ISA level: the best supported variant for each op.
+typedef struct spw_kernel_config {
+  spw_isa isa;
+  spw_crc32c_ukernel_fn crc32c;
+  spw_f32_dwconv_ukernel_fn f32_dwconv;
+  spw_f32_im2col_ukernel_fn f32_im2col;
+  spw_f32_bias_act_ukernel_fn f32_bias_act;
+  spw_f32_pool_ukernel_fn f32_maxpool;
+  spw_f32_pool_ukernel_fn f32_avgpool;
+  spw_f32_gavgpool_ukernel_fn f32_gavgpool;
+  /// Registry entries of the chosen variants, indexed by spw_kernel_op.
+  const spw_kernel_info* entries[SPW_KERNEL_OP_COUNT];
+} spw_kernel_config;
+
+/// The process-wide table, filled once (thread-safe) for `spw_isa_select(getenv("SPARROW_ISA"))`.
+const spw_kernel_config* spw_get_kernel_config(void);
+
+/// The table of one level, or NULL when the CPU does not support that level. For tests and benchmarks.
+const spw_kernel_config* spw_config_for_isa(spw_isa isa);
+
+/// Label of the level of `spw_get_kernel_config()`: "scalar", "avx2", "avx512" or "neon".
+const char* spw_isa_name(void);
+
+/// Name of the variant the process-wide table uses for `op` (e.g. "spw_f32_dwconv_ukernel_1x8__avx2").
+const char* spw_kernel_name(spw_kernel_op op);
+
+// MARK: - Dispatching entry points (use the process-wide table)
+
+/// CRC-32C (Castagnoli) of a buffer: init 0xFFFFFFFF, final xor 0xFFFFFFFF; crc("123456789") = 0xE3069283.
+uint32_t spw_crc32c(const void* data, size_t length);
+
+/// Extends a finished CRC-32C: spw_crc32c_update(spw_crc32c(a), b) == spw_crc32c(a ++ b); start from 0.
+uint32_t spw_crc32c_update(uint32_t crc, const void* data, size_t length);
+
+void spw_f32_dwconv(
+    const spw_f32_dwconv_params* params, const float* input, const float* weights, const float* bias,
+    float* output);
+void spw_f32_im2col(const spw_f32_im2col_params* params, const float* input, float* columns);
+void spw_f32_bias_act(const spw_f32_bias_act_params* params, const float* bias, float* data);
+void spw_f32_maxpool(const spw_f32_pool_params* params, const float* input, float* output);
+void spw_f32_avgpool(const spw_f32_pool_params* params, const float* input, float* output);
+void spw_f32_gavgpool(const spw_f32_gavgpool_params* params, const float* input, float* output);
+
+#ifdef __cplusplus
+}  // extern "C"
+#endif
+
+#endif  // SPARROW_KERNELS_H

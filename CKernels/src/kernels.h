@@ -1,0 +1,21 @@
+// Internal: declarations of every kernel variant, generated from the registry list (config/kernels.inc).
+#ifndef SPW_KERNELS_H
+#define SPW_KERNELS_H
+
+#include "common.h"
+
+// Function types (not pointer types) so that the X-macro can declare functions.
+typedef uint32_t spw_crc32c_ukernel_t(uint32_t state, const uint8_t* data, size_t length);
+typedef void spw_f32_dwconv_ukernel_t(
+    const spw_f32_dwconv_params* params, const float* input, const float* weights, const float* bias,
+    float* output);
+typedef void spw_f32_im2col_ukernel_t(const spw_f32_im2col_params* params, const float* input, float* columns);
+typedef void spw_f32_bias_act_ukernel_t(const spw_f32_bias_act_params* params, const float* bias, float* data);
+typedef void spw_f32_pool_ukernel_t(const spw_f32_pool_params* params, const float* input, float* output);
+typedef void spw_f32_gavgpool_ukernel_t(const spw_f32_gavgpool_params* params, const float* input, float* output);
+
+#define SPW_KERNEL(op, member, function, isa, tile, features) spw_##member##_ukernel_t function;
+#include "config/kernels.inc"
+#undef SPW_KERNEL
+
+#endif  // SPW_KERNELS_H

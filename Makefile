@@ -1,0 +1,67 @@
+# Sparrow: two commands do everything on a fresh machine — `make demo` and `make test`.
+# Both install what is missing (Debian packages, a project-local Python venv for reference checks).
+
+SWIFT      ?= swift
+VENV       := .venv
+PYTHON     := $(VENV)/bin/python
+RELEASE    := .build/release/sparrow
+ZOO        := build/zoo
+APT_PKGS   := libopenblas-dev liblapacke-dev pkg-config
+PIP_PKGS   := numpy onnx onnxruntime scikit-learn
+
+.PHONY: all deps apt venv build release demo test test-swift check-ort zoo bench clean
+
+all: release
+
+deps: apt venv
+
+# System libraries through pkg-config; installed only when missing.
+apt:
+	@if ! pkg-config --exists openblas lapacke 2>/dev/null; then \
+		echo "installing $(APT_PKGS)"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(APT_PKGS); \
+	fi
+
+# Python is for reference outputs and ONNX Runtime comparisons only; Sparrow itself never needs it.
+venv: $(VENV)/.installed
+
+$(VENV)/.installed:
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check $(PIP_PKGS)
+	touch $@
+
+build: apt
+	$(SWIFT) build
+
+release: apt
+	$(SWIFT) build -c release --product sparrow
+
+# Convert the shipped digits CNN, run it on held-out test images, and show the per-layer table.
+demo: apt release
+	@mkdir -p build
+	$(RELEASE) convert models/digits_cnn.onnx -o build/digits_cnn.sparrow
+	$(RELEASE) run build/digits_cnn.sparrow --input models/digits_test_images.npy --labels models/digits_test_labels.npy
+	$(RELEASE) inspect build/digits_cnn.sparrow --input-shape image=1x1x8x8
+
+test: deps test-swift check-ort
+
+test-swift: apt
+	$(SWIFT) build
+	$(SWIFT) test
+
+zoo: venv
+	$(PYTHON) scripts/make_zoo.py --out $(ZOO)
+
+# Every zoo model through ONNX Runtime and `sparrow run`, compared within 1e-4 of the output's max magnitude.
+check-ort: venv release zoo
+	$(PYTHON) scripts/check_onnxruntime.py --zoo $(ZOO) --sparrow $(RELEASE)
+
+# Side-by-side latency against ONNX Runtime (1 thread, alternating blocks, medians).
+bench: venv release zoo
+	$(PYTHON) scripts/bench_vs_onnxruntime.py $(ZOO)/mobilenet_v2.onnx $(ZOO)/resnet50.onnx \
+		--threads 1 --runs 30 --blocks 5 --warmup 5 --sparrow $(RELEASE)
+
+clean:
+	rm -rf .build build

@@ -1,0 +1,77 @@
+internal import COpenBLAS
+
+/// ONNX Gemm: Y = alpha·op(A)·op(B) + beta·C, C broadcast to [M, N], with a fused activation.
+struct GemmOperator: Operator {
+    struct Shape {
+        var m: Int, n: Int, k: Int
+        var transA: Bool, transB: Bool
+    }
+
+    static func shape(_ context: OpContext) throws -> Shape {
+        let a = try context.input(0), b = try context.input(1)
+        guard a.dtype == .float32, b.dtype == .float32 else { throw context.unsupported("Gemm runs on f32 only") }
+        guard a.shape.count == 2, b.shape.count == 2 else { throw context.fail("Gemm needs 2-D A and B, got \(a.shape), \(b.shape)") }
+        let transA = try context.int("transA", 0) != 0, transB = try context.int("transB", 0) != 0
+        let (m, ka) = transA ? (a.shape[1], a.shape[0]) : (a.shape[0], a.shape[1])
+        let (kb, n) = transB ? (b.shape[1], b.shape[0]) : (b.shape[0], b.shape[1])
+        guard ka == kb else { throw context.fail("Gemm inner dimensions differ: \(a.shape) × \(b.shape)") }
+        if context.hasInput(2) {
+            let c = try context.input(2)
+            guard BiasBroadcast(shape: c.shape, m: m, n: n) != nil else {
+                throw context.fail("C \(c.shape) does not broadcast to [\(m), \(n)]")
+            }
+        }
+        return Shape(m: m, n: n, k: ka, transA: transA, transB: transB)
+    }
+
+    static func infer(_ context: OpContext) throws -> [TensorType] {
+        let s = try shape(context)
+        _ = try FusedActivationSpec(context)
+        return [TensorType(.float32, [s.m, s.n])]
+    }
+
+    static func prepare(_ context: OpContext, outputs: [TensorType], buffers: OpBuffers) throws -> Kernel {
+        let s = try shape(context)
+        let alpha = try context.float("alpha", 1), beta = try context.float("beta", 1)
+        let activation = try FusedActivationSpec(context)
+        let a = buffers.input(0), b = buffers.input(1), y = buffers.output(0)
+        let c = buffers.optionalInput(2)
+        let broadcast = context.hasInput(2) ? BiasBroadcast(shape: try context.input(2).shape, m: s.m, n: s.n) : nil
+        // A per-row bias ([M] or [M,1]) goes through the epilogue; other C shapes are written into Y first.
+        let rowBias = broadcast == .perRow && beta == 1 ? c : nil
+        let preload = c != nil && rowBias == nil && beta != 0
+        let epilogue = GemmEpilogue(bias: rowBias, activation: activation, pool: buffers.pool)
+        let lda = Int32(s.transA ? s.m : s.k), ldb = Int32(s.transB ? s.k : s.n)
+        return {
+            if preload, let c, let broadcast { broadcast.fill(y, from: c, m: s.m, n: s.n, scale: beta) }
+            cblas_sgemm(CblasRowMajor, s.transA ? CblasTrans : CblasNoTrans, s.transB ? CblasTrans : CblasNoTrans,
+                        Int32(s.m), Int32(s.n), Int32(s.k), alpha, a, lda, b, ldb, preload ? 1 : 0, y, Int32(s.n))
+            epilogue.apply(y, rows: s.m, columns: s.n)
+        }
+    }
+}
+
+/// How Gemm's C operand broadcasts to [M, N].
+enum BiasBroadcast: Equatable {
+    case scalar, perColumn, perRow, full
+
+    init?(shape: [Int], m: Int, n: Int) {
+        if shape.reduce(1, *) == 1 { self = .scalar }
+        else if shape == [n] || shape == [1, n] { self = .perColumn }
+        else if shape == [m, 1] { self = .perRow }
+        else if shape == [m, n] { self = .full }
+        else { return nil }
+    }
+
+    func fill(_ y: UnsafeMutablePointer<Float>, from c: UnsafePointer<Float>, m: Int, n: Int, scale: Float) {
+        for i in 0..<m {
+            let row = y + i * n
+            switch self {
+            case .scalar: for j in 0..<n { row[j] = scale * c[0] }
+            case .perColumn: for j in 0..<n { row[j] = scale * c[j] }
+            case .perRow: for j in 0..<n { row[j] = scale * c[i] }
+            case .full: for j in 0..<n { row[j] = scale * c[i * n + j] }
+            }
+        }
+    }
+}

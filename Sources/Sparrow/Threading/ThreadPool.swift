@@ -1,0 +1,128 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Synchronization
+
+/// A fixed pool of worker threads that split a loop with the calling thread. Made once per session, so
+/// `run` never creates threads; idle workers spin briefly, then sleep, so that they do not steal the cores
+/// OpenBLAS uses for its own threads.
+package final class ThreadPool: @unchecked Sendable {
+    /// Threads that execute a loop, the caller included.
+    package let threadCount: Int
+    private var threads: [pthread_t] = []
+    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    private let wake: UnsafeMutablePointer<pthread_cond_t>
+    private let generation = Atomic<Int>(0)
+    private let nextIndex = Atomic<Int>(0)
+    private let completed = Atomic<Int>(0)
+    /// Workers inside `drain`: a loop returns only when none holds its closure any more.
+    private let active = Atomic<Int>(0)
+    private var jobCount = 0
+    /// The current loop body. Not an Optional: an optional closure is stored reabstracted, and converting it
+    /// back allocates a thunk context on every call in unoptimised builds.
+    private var job: (Int) -> Void = { _ in }
+    private var hasJob = false
+    private var stopping = false
+
+    package init(threadCount: Int) {
+        self.threadCount = max(1, threadCount)
+        mutex = .allocate(capacity: 1)
+        wake = .allocate(capacity: 1)
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(wake, nil)
+        for _ in 1..<self.threadCount {
+            let context = Unmanaged.passUnretained(self).toOpaque()
+            var thread = pthread_t()
+            let status = pthread_create(&thread, nil, { raw in
+                Unmanaged<ThreadPool>.fromOpaque(raw!).takeUnretainedValue().workerLoop()
+                return nil
+            }, context)
+            if status == 0 { threads.append(thread) }
+        }
+    }
+
+    deinit {
+        pthread_mutex_lock(mutex)
+        stopping = true
+        generation.add(1, ordering: .sequentiallyConsistent)
+        pthread_cond_broadcast(wake)
+        pthread_mutex_unlock(mutex)
+        for thread in threads { pthread_join(thread, nil) }
+        pthread_cond_destroy(wake)
+        pthread_mutex_destroy(mutex)
+        mutex.deallocate()
+        wake.deallocate()
+    }
+
+    /// Calls `body(i)` for every `i` in `0..<count`, spread over the pool; returns when all calls are done.
+    package func parallelFor(_ count: Int, _ body: (Int) -> Void) {
+        if count <= 0 { return }
+        if threads.isEmpty || count == 1 {
+            for i in 0..<count { body(i) }
+            return
+        }
+        withoutActuallyEscaping(body) { escapable in
+            pthread_mutex_lock(mutex)
+            job = escapable
+            hasJob = true
+            jobCount = count
+            nextIndex.store(0, ordering: .sequentiallyConsistent)
+            completed.store(0, ordering: .sequentiallyConsistent)
+            generation.add(1, ordering: .sequentiallyConsistent)
+            pthread_cond_broadcast(wake)
+            pthread_mutex_unlock(mutex)
+            drain(escapable, count: count)
+            while completed.load(ordering: .acquiring) < count { spinPause() }
+            pthread_mutex_lock(mutex)
+            job = { _ in }
+            hasJob = false
+            pthread_mutex_unlock(mutex)
+            while active.load(ordering: .acquiring) > 0 { spinPause() }
+        }
+    }
+
+    private func drain(_ body: (Int) -> Void, count: Int) {
+        while true {
+            let i = nextIndex.add(1, ordering: .relaxed).oldValue
+            if i >= count { return }
+            body(i)
+            completed.add(1, ordering: .releasing)
+        }
+    }
+
+    private func workerLoop() {
+        var seen = 0
+        while true {
+            // Spin a little first: the next layer's loop usually starts within microseconds.
+            var spins = 0
+            while generation.load(ordering: .acquiring) == seen && spins < 20_000 {
+                spinPause()
+                spins += 1
+            }
+            pthread_mutex_lock(mutex)
+            while generation.load(ordering: .acquiring) == seen && !stopping {
+                pthread_cond_wait(wake, mutex)
+            }
+            if stopping {
+                pthread_mutex_unlock(mutex)
+                return
+            }
+            seen = generation.load(ordering: .acquiring)
+            let body = job
+            let count = jobCount
+            let working = hasJob
+            if working { active.add(1, ordering: .sequentiallyConsistent) }
+            pthread_mutex_unlock(mutex)
+            if working {
+                drain(body, count: count)
+                active.subtract(1, ordering: .releasing)
+            }
+        }
+    }
+}
+
+/// Busy-wait step; the atomic load in the caller's loop keeps it from being optimised away.
+@inline(__always)
+private func spinPause() {}

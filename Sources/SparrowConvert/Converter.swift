@@ -1,0 +1,135 @@
+import Foundation
+import Sparrow
+
+/// Options of one conversion.
+public struct ConvertOptions: Sendable {
+    /// Fixes symbolic input dimensions at conversion (`--input-shape NAME=1x3x224x224`).
+    public var inputShapes: [String: [Int]] = [:]
+
+    public init(inputShapes: [String: [Int]] = [:]) {
+        self.inputShapes = inputShapes
+    }
+
+    /// The options as written into the file's `convert.options` metadata.
+    public var summary: String {
+        inputShapes.keys.sorted().map { name in
+            "input-shape=\(name)=" + inputShapes[name]!.map(String.init).joined(separator: "x")
+        }.joined(separator: " ")
+    }
+}
+
+/// What a conversion did, stage by stage, for the report printed after `sparrow convert`.
+public struct ConversionReport: Sendable {
+    public struct Stage: Sendable {
+        public let name: String
+        public let nodesBefore: Int
+        public let nodesAfter: Int
+        public let seconds: Double
+    }
+
+    public var sourceName: String
+    public var sourceBytes: Int
+    public var stages: [Stage] = []
+    public var foldedNodes = 0
+    public var outputBytes = 0
+    public var weightBytes = 0
+    public var nodeCount = 0
+
+    /// Human-readable lines.
+    public var lines: [String] {
+        var result = ["converted \(sourceName) (\(sourceBytes) bytes)"]
+        for stage in stages {
+            result.append(String(format: "  %-26@ %4d → %4d nodes  %7.1f ms", stage.name as NSString,
+                                 stage.nodesBefore, stage.nodesAfter, stage.seconds * 1000))
+        }
+        result.append("  constants folded: \(foldedNodes) nodes")
+        result.append("  result: \(nodeCount) nodes, \(weightBytes) weight bytes, file \(outputBytes) bytes")
+        return result
+    }
+}
+
+/// The bytes of a converted model and the report.
+public struct ConversionResult: Sendable {
+    public let bytes: [UInt8]
+    public let report: ConversionReport
+}
+
+/// ONNX → `.sparrow`: import, passes, lowering, writing.
+public enum Converter {
+    public static let version = "0.1.0"
+
+    /// Converts an ONNX file.
+    /// - Throws: `ConvertError` (bad ONNX, unsupported ops listed by node, bad options) or `SparrowError` from
+    ///   planning the converted graph.
+    public static func convert(onnxAt path: String, options: ConvertOptions = ConvertOptions()) throws -> ConversionResult {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConvertError.io("cannot read \(path)")
+        }
+        let bytes = [UInt8](data)
+        let directory = (path as NSString).deletingLastPathComponent
+        var graph = try ONNXImporter.load(bytes: bytes, baseDirectory: directory.isEmpty ? "." : directory)
+        return try convert(graph: &graph, sourceName: (path as NSString).lastPathComponent,
+                           sourceSHA256: SHA256.hexDigest(bytes), sourceBytes: bytes.count, options: options)
+    }
+
+    /// Converts an imported graph.
+    public static func convert(graph: inout IRGraph, sourceName: String, sourceSHA256: String, sourceBytes: Int,
+                               options: ConvertOptions) throws -> ConversionResult {
+        try applyInputShapes(options.inputShapes, to: &graph)
+        var report = ConversionReport(sourceName: sourceName, sourceBytes: sourceBytes)
+        var inferred: [String: (DType, [Int])] = [:]
+        let folding = PassPipeline.Stage(name: "fold-constants") { graph in
+            // Lowering for the planner needs known op kinds: list every unsupported op first, in one error.
+            try SupportedOps().run(&graph)
+            let result = try ConstantFoldingPass(inputShapes: options.inputShapes).run(&graph)
+            report.foldedNodes += result.foldedNodes
+            inferred = result.inferredTypes
+        }
+        let pipeline = PassPipeline.standard(constantFolding: folding)
+        for stage in pipeline.stages {
+            let before = graph.nodes.count
+            let start = Date()
+            try stage.body(&graph)
+            report.stages.append(.init(name: stage.name, nodesBefore: before, nodesAfter: graph.nodes.count,
+                                       seconds: Date().timeIntervalSince(start)))
+        }
+        let (description, blobs) = try GraphLowering.lower(graph, inferredTypes: inferred)
+        let metadata: [(key: String, value: String)] = [
+            ("producer", "sparrow-convert"),
+            ("producer.version", version),
+            ("source.name", sourceName),
+            ("source.sha256", sourceSHA256),
+            ("source.opset", String(graph.opsetVersion)),
+            ("convert.options", options.summary),
+        ]
+        let bytes = ModelFileWriter.encode(graph: description, blobs: blobs, metadata: metadata)
+        report.outputBytes = bytes.count
+        report.weightBytes = blobs.bytes.count
+        report.nodeCount = description.nodes.count
+        return ConversionResult(bytes: bytes, report: report)
+    }
+
+    /// Replaces symbolic input dimensions by the given sizes, checking rank and fixed sizes.
+    static func applyInputShapes(_ shapes: [String: [Int]], to graph: inout IRGraph) throws {
+        for (name, shape) in shapes {
+            guard let index = graph.inputs.firstIndex(where: { $0.name == name }) else {
+                let names = graph.inputs.map(\.name).joined(separator: ", ")
+                throw ConvertError.invalidArgument("--input-shape names '\(name)', but the inputs are: \(names)")
+            }
+            if let declared = graph.inputs[index].shape {
+                guard declared.count == shape.count else {
+                    throw ConvertError.invalidArgument("input '\(name)' has rank \(declared.count), --input-shape gives \(shape)")
+                }
+                for (dim, size) in zip(declared, shape) {
+                    if case .fixed(let fixed) = dim, fixed != size {
+                        throw ConvertError.invalidArgument("input '\(name)' has fixed shape \(declared), --input-shape gives \(shape)")
+                    }
+                }
+            }
+            guard shape.allSatisfy({ $0 >= 0 }) else {
+                throw ConvertError.invalidArgument("--input-shape for '\(name)' has a negative size")
+            }
+            graph.inputs[index].shape = shape.map { .fixed($0) }
+        }
+    }
+}

@@ -1,0 +1,10 @@
+// Counts heap allocations made while counting is on, by interposing the allocator in the test executable.
+// Used to show that Session.run(_:into:) allocates nothing.
+#ifndef MALLOC_COUNTER_H
+#define MALLOC_COUNTER_H
+
+void malloc_counter_start(void);
+/// Stops counting and returns the number of allocations since `malloc_counter_start`.
+long malloc_counter_stop(void);
+
+#endif
