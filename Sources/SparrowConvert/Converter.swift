@@ -39,8 +39,9 @@ public struct ConversionReport: Sendable {
     public var lines: [String] {
         var result = ["converted \(sourceName) (\(sourceBytes) bytes)"]
         for stage in stages {
-            result.append(String(format: "  %-26@ %4d → %4d nodes  %7.1f ms", stage.name as NSString,
-                                 stage.nodesBefore, stage.nodesAfter, stage.seconds * 1000))
+            let name = stage.name.padding(toLength: 26, withPad: " ", startingAt: 0)
+            result.append("  " + name + String(format: " %4d → %4d nodes  %7.1f ms", stage.nodesBefore,
+                                               stage.nodesAfter, stage.seconds * 1000))
         }
         result.append("  constants folded: \(foldedNodes) nodes")
         result.append("  result: \(nodeCount) nodes, \(weightBytes) weight bytes, file \(outputBytes) bytes")

@@ -39,6 +39,11 @@ struct RunCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Write the latencies of --runs as JSON to this file.", valueName: "path"))
     var timingJson: String?
 
+    @Option(help: ArgumentHelp(
+        "Integer class labels (.npy, one per row of the first output): print the top-1 accuracy of the argmax.",
+        valueName: "file.npy"))
+    var labels: String?
+
     @Flag(help: "Profile one run (after the warm-up) and print the time of every node and per op kind.")
     var profile = false
 
@@ -78,6 +83,9 @@ struct RunCommand: ParsableCommand {
         }
 
         try report(outputs, names: model.outputs.map(\.name))
+        if let labels, let first = outputs.first {
+            print(try LabelAccuracy(logits: first, labels: try NpyArray(contentsOf: labels).tensor()).line)
+        }
         if let statistics = LatencyStatistics(latencies) {
             print("\(runs) timed run\(runs == 1 ? "" : "s") after \(warmupRuns) warm-up, "
                 + "\(threads) thread\(threads == 1 ? "" : "s"), isa \(isaName()):")

@@ -1,7 +1,3 @@
-// These tests import the `sparrow` executable's module, so SparrowConvertTests must depend on the `sparrow-cli`
-// target in Package.swift. Until it does, the file compiles to nothing: without the dependency the test target
-// would not link. With the dependency added, delete this guard (or define SPARROW_CLI_TESTS).
-#if SPARROW_CLI_TESTS
 import Foundation
 import XCTest
 import Sparrow
@@ -321,4 +317,3 @@ final class CLITests: XCTestCase {
         XCTAssertNil(report.totals.macsPerRun)
     }
 }
-#endif

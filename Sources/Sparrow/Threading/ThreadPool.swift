@@ -110,13 +110,16 @@ package final class ThreadPool: @unchecked Sendable {
                 return
             }
             seen = generation.load(ordering: .acquiring)
-            let body = job
+            var body = job
             let count = jobCount
             let working = hasJob
             if working { active.add(1, ordering: .sequentiallyConsistent) }
             pthread_mutex_unlock(mutex)
             if working {
                 drain(body, count: count)
+                // Drop the reference before reporting done: the caller's `withoutActuallyEscaping` traps if the
+                // closure is still retained when its block ends.
+                body = { _ in }
                 active.subtract(1, ordering: .releasing)
             }
         }

@@ -20,7 +20,8 @@ enum BatchNormalizationOperator: Operator {
     }
 
     static func workspaceBytes(_ context: OpContext, outputs: [TensorType]) throws -> Int {
-        knownParameters(context) == nil ? 2 * (try context.input(0).shape[1]) * MemoryLayout<Float>.stride : 0
+        let channels = try infer(context)[0].shape[1]
+        return knownParameters(context) == nil ? 2 * channels * MemoryLayout<Float>.stride : 0
     }
 
     static func prepare(_ context: OpContext, outputs: [TensorType], buffers: OpBuffers) throws -> Kernel {

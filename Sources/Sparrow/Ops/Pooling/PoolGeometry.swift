@@ -26,6 +26,11 @@ struct PoolGeometry {
               pads.allSatisfy({ $0 >= 0 }) else {
             throw context.fail("kernel_shape \(kernel), strides \(strides), dilations \(dilations), pads \(pads) must be positive")
         }
+        // A bound far above any real window keeps the size arithmetic below from overflowing on a hostile file.
+        let limit = 1 << 24
+        guard (kernel + strides + dilations + pads).allSatisfy({ $0 <= limit }) else {
+            throw context.fail("pooling attributes \(kernel) \(strides) \(dilations) \(pads) exceed \(limit)")
+        }
         let ceilMode = try context.int("ceil_mode", 0) != 0
         let autoPad = try context.string("auto_pad", "NOTSET")
         let spatial = [input.shape[2], input.shape[3]]

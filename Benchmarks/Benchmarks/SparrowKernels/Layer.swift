@@ -1,0 +1,56 @@
+/// One layer of a real network at batch 1, fp32: a convolution (dense, grouped or depthwise) or a
+/// fully connected Gemm with transposed weights.
+struct Layer: Sendable {
+    enum Kind: Sendable {
+        /// NCHW convolution; `group == inputChannels == outputChannels` is depthwise.
+        case conv(inputChannels: Int, outputChannels: Int, height: Int, width: Int,
+                  kernel: Int, stride: Int, pad: Int, group: Int)
+        /// Y[1, outputs] = X[1, inputs] · Wᵀ + b, W stored [outputs, inputs] (ONNX Gemm, transB = 1).
+        case gemm(inputs: Int, outputs: Int)
+    }
+
+    /// The activation fused into the layer, as the network has it (ReLU6 is MobileNetV2's Clip(0, 6)).
+    enum Activation: Sendable {
+        case none, relu, relu6
+    }
+
+    var network: String
+    var label: String
+    var kind: Kind
+    var activation: Activation
+
+    /// Input tensor shape.
+    var inputShape: [Int] {
+        switch kind {
+        case .conv(let c, _, let h, let w, _, _, _, _): return [1, c, h, w]
+        case .gemm(let inputs, _): return [1, inputs]
+        }
+    }
+
+    /// Output tensor shape.
+    var outputShape: [Int] {
+        switch kind {
+        case .conv(_, let m, let h, let w, let k, let s, let p, _):
+            return [1, m, (h + 2 * p - k) / s + 1, (w + 2 * p - k) / s + 1]
+        case .gemm(_, let outputs): return [1, outputs]
+        }
+    }
+
+    /// Multiply-accumulates of one run; one MAC is two flops (padding taps counted, as every framework does).
+    var macs: Int {
+        switch kind {
+        case .conv(let c, let m, _, _, let k, _, _, let g):
+            let out = outputShape
+            return m * out[2] * out[3] * (c / g) * k * k
+        case .gemm(let inputs, let outputs):
+            return inputs * outputs
+        }
+    }
+
+    /// Benchmark name: network, layer, threads, and the MACs so that GFLOP/s = 2 · MACs / time.
+    func benchmarkName(threads: Int) -> String {
+        let mmac = Double(macs) / 1e6
+        let rounded = (mmac * 100).rounded() / 100
+        return "\(network) \(label) t\(threads) [\(rounded) MMAC]"
+    }
+}

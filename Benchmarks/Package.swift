@@ -1,0 +1,27 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// Nested package so that the benchmark dependency (and its build time) stays out of the root package.
+// Run from this folder: `swift package --disable-sandbox benchmark` (see README.md).
+let package = Package(
+    name: "SparrowBenchmarks",
+    dependencies: [
+        // The root package; its manifest name is required for a path dependency here.
+        .package(name: "Sparrow", path: ".."),
+        // MallocInterposer gives the malloc counters (mallocCountTotal) on Linux.
+        .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+    ],
+    targets: [
+        // MARK: Benchmarks (ordo-one convention: one executable per folder under Benchmarks/)
+        .executableTarget(
+            name: "SparrowKernels",
+            dependencies: [
+                .product(name: "Sparrow", package: "Sparrow"),
+                .product(name: "SparrowConvert", package: "Sparrow"),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/SparrowKernels",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]),
+    ],
+    swiftLanguageModes: [.v6]
+)
