@@ -7,6 +7,20 @@
 
 #include "malloc_counter.h"
 
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define MALLOC_COUNTER_DISABLED 1
+#endif
+#endif
+
+#ifdef MALLOC_COUNTER_DISABLED
+// Sanitizers own the allocator: no interposition, and the counter reports itself unavailable.
+int malloc_counter_available(void) { return 0; }
+void malloc_counter_start(void) {}
+long malloc_counter_stop(void) { return 0; }
+#else
+int malloc_counter_available(void) { return 1; }
+
 extern void* __libc_malloc(size_t size);
 extern void* __libc_calloc(size_t count, size_t size);
 extern void* __libc_realloc(void* pointer, size_t size);
@@ -61,3 +75,4 @@ long malloc_counter_stop(void) {
   atomic_store(&enabled, 0);
   return atomic_load(&count);
 }
+#endif

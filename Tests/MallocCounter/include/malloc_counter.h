@@ -3,6 +3,8 @@
 #ifndef MALLOC_COUNTER_H
 #define MALLOC_COUNTER_H
 
+/// 0 under AddressSanitizer/ThreadSanitizer, which replace the allocator themselves.
+int malloc_counter_available(void);
 void malloc_counter_start(void);
 /// Stops counting and returns the number of allocations since `malloc_counter_start`.
 long malloc_counter_stop(void);

@@ -57,7 +57,7 @@ struct ConvOperator: Operator {
     static func workspaceBytes(_ context: OpContext, outputs: [TensorType]) throws -> Int {
         let l = try layout(context)
         if l.isDepthwise || l.isPointwise { return 0 }
-        return l.reduction * l.outputPlane * MemoryLayout<Float>.size
+        return l.reduction * bandRows(l) * l.geometry.output.w * MemoryLayout<Float>.size
     }
 
     static func prepare(_ context: OpContext, outputs: [TensorType], buffers: OpBuffers) throws -> Kernel {
@@ -96,6 +96,17 @@ struct ConvOperator: Operator {
         }
     }
 
+    /// Output rows computed per sgemm call: the im2col block and the output block of a band stay in L2
+    /// (~512 KiB), so that im2col → sgemm → epilogue touch each band while it is cached.
+    static func bandRows(_ l: Layout) -> Int {
+        let width = l.geometry.output.w
+        let perRow = (l.isPointwise ? 0 : l.reduction) + l.outputChannels
+        let rows = (512 * 1024 / 4) / max(perRow * width, 1)
+        // Narrow bands make sgemm repack the weights too often; keep at least ~256 columns.
+        let minimum = (256 + width - 1) / width
+        return Swift.min(l.geometry.output.h, Swift.max(rows, minimum, 1))
+    }
+
     private static func gemmBased(_ l: Layout, _ activation: FusedActivationSpec, _ buffers: OpBuffers) -> Kernel {
         let g = l.geometry
         let config = spw_get_kernel_config().pointee
@@ -112,28 +123,42 @@ struct ConvOperator: Operator {
             c_begin: 0, c_end: l.groupInputChannels, oy_begin: 0, oy_end: g.output.h)
         let pointwise = l.isPointwise
         let m = l.groupOutputChannels, n = l.outputPlane, k = l.reduction
+        let width = g.output.w, height = g.output.h
+        let band = bandRows(l)
         let groupChannels = l.groupInputChannels
         let chunks = pool.threadCount == 1 ? 1 : min(groupChannels, pool.threadCount * 2)
         let inputImage = l.inputChannels * l.inputPlane, outputImage = l.outputChannels * n
         return {
             for image in 0..<l.batch {
                 let xn = x + image * inputImage, yn = y + image * outputImage
-                for group in 0..<l.group {
-                    var b = xn + group * groupChannels * l.inputPlane
-                    if !pointwise, let columns {
-                        pool.parallelFor(chunks) { chunk in
-                            var p = im2colParams
-                            p.channel_offset = group * groupChannels
-                            p.c_begin = chunk * groupChannels / chunks
-                            p.c_end = (chunk + 1) * groupChannels / chunks
-                            im2col(&p, xn, columns)
+                var top = 0
+                while top < height {
+                    let bottom = min(top + band, height)
+                    let first = top * width, count = (bottom - top) * width
+                    for group in 0..<l.group {
+                        // Pointwise: the input rows are the B matrix as they are (leading dimension n).
+                        var b = xn + group * groupChannels * l.inputPlane + first
+                        var ldb = n
+                        if !pointwise, let columns {
+                            pool.parallelFor(chunks) { chunk in
+                                var p = im2colParams
+                                p.channel_offset = group * groupChannels
+                                p.c_begin = chunk * groupChannels / chunks
+                                p.c_end = (chunk + 1) * groupChannels / chunks
+                                p.oy_begin = top
+                                p.oy_end = bottom
+                                im2col(&p, xn, columns)
+                            }
+                            b = UnsafePointer(columns)
+                            ldb = count
                         }
-                        b = UnsafePointer(columns)
+                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(count), Int32(k), 1,
+                                    w + group * m * k, Int32(k), b, Int32(ldb), 0, yn + group * m * n + first,
+                                    Int32(n))
                     }
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k), 1,
-                                w + group * m * k, Int32(k), b, Int32(n), 0, yn + group * m * n, Int32(n))
+                    epilogue.apply(yn + first, rows: l.outputChannels, columns: count, rowStride: n)
+                    top = bottom
                 }
-                epilogue.apply(yn, rows: l.outputChannels, columns: n)
             }
         }
     }
@@ -155,16 +180,20 @@ struct GemmEpilogue {
 
     var isNoOp: Bool { bias == nil && activation.kind == .none }
 
-    func apply(_ data: UnsafeMutablePointer<Float>, rows: Int, columns: Int) {
+    /// - Parameter rowStride: distance between rows (defaults to `columns`: a dense block).
+    func apply(_ data: UnsafeMutablePointer<Float>, rows: Int, columns: Int, rowStride: Int? = nil) {
         if isNoOp { return }
+        let stride = rowStride ?? columns
         let clamp = activation.clamp
         let chunks = pool.threadCount == 1 || rows * columns < 16_384 ? 1 : min(rows, pool.threadCount * 2)
         pool.parallelFor(chunks) { chunk in
             let begin = chunk * rows / chunks, end = (chunk + 1) * rows / chunks
-            var p = spw_f32_bias_act_params(rows: end - begin, cols: columns, row_stride: columns,
+            var p = spw_f32_bias_act_params(rows: end - begin, cols: columns, row_stride: stride,
                                             output_min: clamp.min, output_max: clamp.max)
-            run(&p, bias.map { $0 + begin }, data + begin * columns)
-            activation.applySecondPass(data + begin * columns, count: (end - begin) * columns)
+            run(&p, bias.map { $0 + begin }, data + begin * stride)
+            if activation.needsSecondPass {
+                for row in begin..<end { activation.applySecondPass(data + row * stride, count: columns) }
+            }
         }
     }
 }

@@ -40,9 +40,9 @@ struct ReduceKernel {
                 for r in 0..<length {
                     let source = input + (row * length + r) * inner + start
                     if kind == .max {
-                        PoolRows.max(target, source, count, stride: 1)
+                        RowReduction.foldMaximum(into: target, from: source, count: count)
                     } else {
-                        PoolRows.add(target, source, count, stride: 1)
+                        RowReduction.foldSum(into: target, from: source, count: count)
                     }
                 }
                 if kind == .mean { UnaryLoops.run(ScaleFunction.self, UnsafePointer(target), target, count, UnaryParameters(alpha: scale)) }

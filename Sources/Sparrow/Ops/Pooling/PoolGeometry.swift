@@ -92,9 +92,10 @@ struct PoolAxis {
     let endTap: [Int]
     let validCount: [Int]
     let paddedCount: [Int]
-    /// Per kernel tap: the output positions whose tap lands inside the input, `firstOutput[k]..<endOutput[k]`.
-    let firstOutput: [Int]
-    let endOutput: [Int]
+    /// Outputs `vectorStart..<vectorEnd` have every tap inside the input, and (for stride 1 or 2) runs of 8
+    /// of them can load their taps as whole vectors without reading past the end of the input row.
+    let vectorStart: Int
+    let vectorEnd: Int
 
     init(size: Int, outputs: Int, kernel: Int, stride: Int, dilation: Int, padBegin: Int, padEnd: Int) {
         self.kernel = kernel
@@ -124,27 +125,17 @@ struct PoolAxis {
             validCount[o] = max(end - first, 0)
             paddedCount[o] = padded
         }
-        var firstOutput = [Int](repeating: 0, count: kernel)
-        var endOutput = [Int](repeating: 0, count: kernel)
-        for k in 0..<kernel {
-            var first = outputs
-            var end = 0
-            for o in 0..<outputs {
-                let position = o * stride - padBegin + k * dilation
-                if position >= 0 && position < size {
-                    first = min(first, o)
-                    end = o + 1
-                }
-            }
-            firstOutput[k] = first
-            endOutput[k] = max(end, first)
-        }
+        // Window o reads positions o·s − padBegin + k·d; a run of 8 starting at o with stride 2 loads 16 floats
+        // per tap (the odd ones are dropped), so it needs (o + 8)·s − padBegin + (kernel − 1)·d ≤ size.
+        let start = min((padBegin + stride - 1) / stride, outputs)
+        let reach = size + padBegin - (kernel - 1) * dilation
+        let end = stride <= 2 && reach >= 0 ? min(reach / stride, outputs) : start
+        vectorStart = start
+        vectorEnd = max(end, start)
         self.firstTap = firstTap
         self.endTap = endTap
         self.validCount = validCount
         self.paddedCount = paddedCount
-        self.firstOutput = firstOutput
-        self.endOutput = endOutput
     }
 
     /// Input position of tap `k` of output `o` (may lie in the padding).

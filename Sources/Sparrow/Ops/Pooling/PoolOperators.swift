@@ -9,7 +9,7 @@ enum MaxPoolOperator: Operator {
 
     static func prepare(_ context: OpContext, outputs: [TensorType], buffers: OpBuffers) throws -> Kernel {
         try HostElementwise.requireFloatInputs(context)
-        let kernel = PoolKernel(geometry: try PoolGeometry(context, input: try context.input(0)), mode: .max,
+        let kernel = PoolKernel(geometry: try PoolGeometry(context, input: try context.input(0)), isMax: true, scales: nil,
                                 input: buffers.input(0), output: buffers.output(0))
         let pool = buffers.pool
         return { kernel.run(pool) }
@@ -39,7 +39,7 @@ enum AveragePoolOperator: Operator {
                 scales[oh * geometry.outputWidth + ow] = divisor > 0 ? 1 / Float(divisor) : 0
             }
         }
-        let kernel = PoolKernel(geometry: geometry, mode: .average(scales: scales),
+        let kernel = PoolKernel(geometry: geometry, isMax: false, scales: HostFloatBuffer(scales),
                                 input: buffers.input(0), output: buffers.output(0))
         let pool = buffers.pool
         return { kernel.run(pool) }
