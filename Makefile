@@ -9,7 +9,7 @@ ZOO        := build/zoo
 APT_PKGS   := libopenblas-dev liblapacke-dev pkg-config
 PIP_PKGS   := numpy onnx onnxruntime scikit-learn
 
-.PHONY: all deps apt venv build release demo test test-swift check-ort zoo bench clean
+.PHONY: all deps apt venv build release demo test test-swift check-ort zoo bench bench-kernels clean
 
 all: release
 
@@ -62,6 +62,12 @@ check-ort: venv release zoo
 bench: venv release zoo
 	$(PYTHON) scripts/bench_vs_onnxruntime.py $(ZOO)/mobilenet_v2.onnx $(ZOO)/resnet50.onnx \
 		--threads 1 --runs 30 --blocks 5 --warmup 5 --sparrow $(RELEASE)
+
+# Kernel micro-benchmarks (nested package, ordo-one/benchmark): conv/depthwise/gemm layers of MobileNetV2 and
+# ResNet-50 through Session, with GFLOP/s and malloc counts. First build takes several minutes.
+bench-kernels: apt
+	cd Benchmarks && $(SWIFT) package --disable-sandbox benchmark --no-progress | tee ../build/bench-kernels.txt
+	python3 Benchmarks/gflops.py build/bench-kernels.txt
 
 clean:
 	rm -rf .build build
