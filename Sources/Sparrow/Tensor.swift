@@ -18,11 +18,11 @@ public struct Tensor: Sendable {
     public let shape: [Int]
     var storage: TensorStorage
 
-    /// A zero-filled tensor.
+    /// A zero-filled tensor. A negative dimension counts as 0 elements (and no session accepts the shape).
     public init(zeros shape: [Int], dtype: DType = .float32) {
         self.dtype = dtype
         self.shape = shape
-        storage = TensorStorage(byteCount: shape.reduce(1, *) * dtype.size)
+        storage = TensorStorage(byteCount: shape.reduce(1) { $0 * max($1, 0) } * dtype.size)
     }
 
     /// A float32 tensor from elements in C order.
@@ -46,7 +46,7 @@ public struct Tensor: Sendable {
     }
 
     /// Number of elements.
-    public var count: Int { shape.reduce(1, *) }
+    public var count: Int { shape.reduce(1) { $0 * max($1, 0) } }
     /// Size of the data in bytes.
     public var byteCount: Int { storage.byteCount }
 
