@@ -122,6 +122,22 @@ final class CorruptFileTests: XCTestCase {
         }
     }
 
+    /// Well-formed files whose shapes explode: planning must throw, not trap on overflow or run out of memory.
+    func testHugeShapesAreTypedErrors() throws {
+        for op in [OpKind.expand, .constantOfShape] {
+            var b = ModelBuilder()
+            let x = b.input("x", [.fixed(1)])
+            let shape = b.constant("shape", [3], ints: [1 << 20, 1 << 20, 1 << 22])
+            let y = b.value("y")
+            b.node(op, "explode", op == .expand ? [x, shape] : [shape], [y])
+            b.outputs = [y]
+            let model = try Model(bytes: b.encode())
+            XCTAssertThrowsError(try Session(model: model).run([Tensor(shape: [1], floats: [1])]), "\(op)") { error in
+                guard case SparrowError.invalidGraph = error else { return XCTFail("\(op): \(error)") }
+            }
+        }
+    }
+
     /// Random damage anywhere: a cheap fuzz pass over many mutations of a valid file.
     func testRandomMutationsNeverCrash() {
         let bytes = FormatTests.model(FormatTests.csr)

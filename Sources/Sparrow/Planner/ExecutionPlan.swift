@@ -214,6 +214,7 @@ private struct PlanBuilder {
         guard outputs.count == node.outputs.count else {
             throw SparrowError.invalidGraph(node: node.name, reason: "\(node.op.name) yields \(outputs.count) outputs, graph has \(node.outputs.count)")
         }
+        for type in outputs { try Self.checkSize(type, node: node) }
         for (slot, type) in zip(node.outputs, outputs) { types[slot] = type }
         let inputsAtPlanTime = node.inputs.allSatisfy { $0 == nil || external[$0!] != nil }
         if inputsAtPlanTime, !context.inputs.isEmpty, outputs.allSatisfy({ !$0.dtype.isInteger }),
@@ -230,9 +231,26 @@ private struct PlanBuilder {
             throw SparrowError.invalidGraph(node: node.name, reason: "evaluation yields \(folded.count) outputs, graph has \(node.outputs.count)")
         }
         for (slot, value) in zip(node.outputs, folded) {
+            try Self.checkSize(value.type, node: node)
             types[slot] = value.type
             values[slot] = value
             external[slot] = UnsafeRawPointer(materialize(value))
+        }
+    }
+
+    /// Largest tensor a plan accepts: a hostile or mistaken graph (Expand to [1e9, 1e9], a huge Resize scale)
+    /// must fail with an error before any allocation, not trap on overflow or exhaust memory.
+    static let maxTensorBytes = 1 << 34
+
+    static func checkSize(_ type: TensorType, node: NodeDecl) throws {
+        var bytes = type.dtype.size
+        for dim in type.shape {
+            let (product, overflow) = bytes.multipliedReportingOverflow(by: dim)
+            guard dim >= 0, !overflow, product <= maxTensorBytes else {
+                throw SparrowError.invalidGraph(
+                    node: node.name, reason: "output shape \(type.shape) is negative or larger than 16 GiB")
+            }
+            bytes = product
         }
     }
 
@@ -276,6 +294,9 @@ private struct PlanBuilder {
         }
         let layout = ArenaLayout.assign(intervals)
         let totalBytes = layout.size + workspaceBytes
+        guard totalBytes <= 4 * Self.maxTensorBytes else {
+            throw SparrowError.invalidGraph(node: graph.nodes.last?.name ?? "", reason: "arena of \(totalBytes) bytes exceeds 64 GiB")
+        }
         let arena = memory.allocate(totalBytes)
         let workspace = workspaceBytes > 0 ? arena + layout.size : nil
         func address(_ tensor: Int) -> UnsafeMutableRawPointer {
