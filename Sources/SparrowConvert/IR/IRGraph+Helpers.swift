@@ -159,7 +159,7 @@ extension IRTensorData {
         case .float16:
             var bytes: [UInt8] = []
             bytes.reserveCapacity(floats.count * 2)
-            for value in floats { withUnsafeBytes(of: floatToHalf(value).littleEndian) { bytes.append(contentsOf: $0) } }
+            for value in floats { withUnsafeBytes(of: value.halfBits.littleEndian) { bytes.append(contentsOf: $0) } }
             self.init(dtype: .float16, shape: shape, bytes: bytes)
         default:
             return nil
@@ -182,7 +182,7 @@ extension IRTensorData {
         case .float32:
             return (0..<elementCount).map { Float(bitPattern: loadLE(UInt32.self, at: $0 * 4)) }
         case .float16:
-            return (0..<elementCount).map { halfToFloat(loadLE(UInt16.self, at: $0 * 2)) }
+            return (0..<elementCount).map { Float(halfBits: loadLE(UInt16.self, at: $0 * 2)) }
         default:
             return nil
         }
@@ -217,48 +217,3 @@ extension IRTensorData {
     }
 }
 
-/// IEEE 754 binary16 → binary32, exact (every half is a float). Written out rather than using `Float16`, which
-/// is unavailable on macOS x86-64.
-func halfToFloat(_ bits: UInt16) -> Float {
-    let sign = UInt32(bits & 0x8000) << 16
-    let exponent = Int(bits >> 10) & 0x1f
-    let mantissa = UInt32(bits & 0x3ff)
-    if exponent == 0x1f {
-        return Float(bitPattern: sign | 0x7f80_0000 | (mantissa << 13))
-    }
-    if exponent == 0 {
-        // Subnormal half (or zero): mantissa · 2^-24.
-        let magnitude = Float(mantissa) * Float(sign: .plus, exponent: -24, significand: 1)
-        return sign != 0 ? -magnitude : magnitude
-    }
-    return Float(bitPattern: sign | UInt32(exponent - 15 + 127) << 23 | (mantissa << 13))
-}
-
-/// IEEE 754 binary32 → binary16, rounding to nearest even; overflow gives infinity, NaN stays NaN.
-func floatToHalf(_ value: Float) -> UInt16 {
-    let bits = value.bitPattern
-    let sign = UInt16((bits >> 16) & 0x8000)
-    let exponent = Int((bits >> 23) & 0xff)
-    var mantissa = bits & 0x7f_ffff
-    if exponent == 0xff {
-        return sign | 0x7c00 | (mantissa != 0 ? 0x200 : 0)
-    }
-    let halfExponent = exponent - 127 + 15
-    if halfExponent >= 0x1f { return sign | 0x7c00 }
-    if halfExponent <= 0 {
-        // Subnormal half: shift the implicit-one mantissa right, rounding to nearest even.
-        guard halfExponent >= -10 else { return sign }
-        mantissa |= 0x80_0000
-        let shift = UInt32(14 - halfExponent)
-        let halfway = UInt32(1) << (shift - 1)
-        var result = mantissa >> shift
-        let remainder = mantissa & ((UInt32(1) << shift) - 1)
-        if remainder > halfway || (remainder == halfway && result & 1 == 1) { result += 1 }
-        return sign | UInt16(result)
-    }
-    var result = UInt32(halfExponent) << 10 | (mantissa >> 13)
-    let remainder = mantissa & 0x1fff
-    // Rounding may carry into the exponent, which correctly yields the next power of two (or infinity).
-    if remainder > 0x1000 || (remainder == 0x1000 && result & 1 == 1) { result += 1 }
-    return sign | UInt16(result)
-}
