@@ -111,8 +111,9 @@ struct AxisTableGather {
                         continue
                     }
                     let rowInput = input + source * size
-                    for segment in segments {
-                        switch segment {
+                    // Index loop: iterating the array generically allocates in unoptimised builds.
+                    for index in 0..<segments.count {
+                        switch segments[index] {
                         case .fill(let start, let count):
                             ElementBytes.fill(destination + start * size, count: count, pattern: fill, size: size)
                         case .contiguous(let start, let count, let first):

@@ -60,9 +60,11 @@ struct SoftmaxKernel {
     private func runColumns(_ row: Int, _ start: Int, _ end: Int) {
         let x = input + row * length * inner
         let y = output + row * length * inner
-        var column = start
-        while column < end {
-            let lanes = min(8, end - column)
+        var nextColumn = start
+        while nextColumn < end {
+            let lanes = min(8, end - nextColumn)
+            // A `let` copy: local functions capturing a mutable variable would box it on the heap per slab.
+            let column = nextColumn
             @inline(__always) func load(_ r: Int) -> SIMD8<Float> {
                 lanes == 8 ? VectorMemory.load(x + r * inner + column) : VectorMemory.loadPartial(x + r * inner + column, count: lanes)
             }
@@ -91,7 +93,7 @@ struct SoftmaxKernel {
                     store(e * scale, r)
                 }
             }
-            column += lanes
+            nextColumn += lanes
         }
     }
 }
