@@ -47,9 +47,9 @@ struct GemmOperator: Operator {
             if s.m == 1 {
                 // A classifier on one image is a matrix-vector product; OpenBLAS's sgemm with M = 1 runs at a
                 // fraction of sgemv's memory bandwidth (measured 2 vs ~10 GFLOP/s on MobileNetV2's 1280×1000).
-                // y = op(B)ᵀ·a: B is [N, K] with transB, else [K, N].
+                // y = op(B)ᵀ·a: B is [N, K] with transB, else [K, N]; with one row, A is contiguous either way.
                 cblas_sgemv(CblasRowMajor, s.transB ? CblasNoTrans : CblasTrans, s.transB ? Int32(s.n) : Int32(s.k),
-                            s.transB ? Int32(s.k) : Int32(s.n), alpha, b, ldb, a, s.transA ? lda : 1,
+                            s.transB ? Int32(s.k) : Int32(s.n), alpha, b, ldb, a, 1,
                             preload ? 1 : 0, y, 1)
             } else {
                 cblas_sgemm(CblasRowMajor, s.transA ? CblasTrans : CblasNoTrans, s.transB ? CblasTrans : CblasNoTrans,
