@@ -145,7 +145,7 @@ public final class Session: @unchecked Sendable {
 
     private func execute(_ plan: ExecutionPlan, _ inputs: [Tensor], _ outputs: inout [Tensor],
                          timings: UnsafeMutablePointer<Double>?) {
-        BLASThreads.use(threads)
+        BLASThreads.useOne()
         for index in 0..<inputs.count where inputs[index].byteCount > 0 {
             plan.inputSlots[index].copyMemory(from: inputs[index].storage.bytes, byteCount: inputs[index].byteCount)
         }
@@ -168,14 +168,15 @@ public final class Session: @unchecked Sendable {
     }
 }
 
-/// OpenBLAS keeps one process-wide thread count; sessions set it to their own count before running.
+/// OpenBLAS runs single-threaded: sessions split GEMMs over their own pool (`ParallelSgemm`), because
+/// OpenBLAS's threaded calls allocate and compete with the pool for the same cores.
 enum BLASThreads {
-    nonisolated(unsafe) private static var current = -1
+    nonisolated(unsafe) private static var isSet = false
 
-    static func use(_ count: Int) {
-        if current != count {
-            openblas_set_num_threads(Int32(count))
-            current = count
+    static func useOne() {
+        if !isSet {
+            openblas_set_num_threads(1)
+            isSet = true
         }
     }
 }

@@ -56,20 +56,23 @@ final class FixtureTests: XCTestCase {
         XCTAssertTrue(failures.isEmpty, "\(failures.count) of \(cases.count) fixtures fail:\n" + failures.joined(separator: "\n"))
     }
 
-    /// Every fixture's ops run without heap allocation once planned (1 thread; see docs/RUNTIME.md for threads).
+    /// Every fixture's ops run without heap allocation once planned, with one thread and with two.
     func testFixturesRunWithoutAllocating() throws {
         try XCTSkipIf(malloc_counter_available() == 0, "allocation counting is off under sanitizers")
         var offenders: [String] = []
         for folder in Self.cases() {
             let inputs = try Self.arrays("input", in: folder).map { try $0.tensor() }
             let converted = try Converter.convert(onnxAt: folder.appendingPathComponent("model.onnx").path)
-            let session = try Session(model: try Model(bytes: converted.bytes))
-            var outputs = try session.run(inputs)
-            try session.run(inputs, into: &outputs)
-            malloc_counter_start()
-            try session.run(inputs, into: &outputs)
-            let allocations = malloc_counter_stop()
-            if allocations > 0 { offenders.append("\(folder.lastPathComponent): \(allocations)") }
+            let model = try Model(bytes: converted.bytes)
+            for threads in [1, 2] {
+                let session = try Session(model: model, threads: threads)
+                var outputs = try session.run(inputs)
+                try session.run(inputs, into: &outputs)
+                malloc_counter_start()
+                try session.run(inputs, into: &outputs)
+                let allocations = malloc_counter_stop()
+                if allocations > 0 { offenders.append("\(folder.lastPathComponent) (\(threads) threads): \(allocations)") }
+            }
         }
         XCTAssertTrue(offenders.isEmpty, "allocations in run(_:into:): " + offenders.joined(separator: ", "))
     }

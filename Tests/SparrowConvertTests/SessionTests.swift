@@ -30,12 +30,11 @@ final class SessionTests: XCTestCase {
         return try Model(bytes: g.encode())
     }
 
-    /// One thread: no allocation at all. With more threads, each parallel loop still costs one 32-byte closure
-    /// context (`withoutActuallyEscaping` allocates in Swift 6.3); removing it needs loop bodies built at plan time.
+    /// No allocation in `run(_:into:)`, with one thread and with a pool.
     func testRunAllocatesNothing() throws {
         try XCTSkipIf(malloc_counter_available() == 0, "allocation counting is off under sanitizers")
         let model = try Self.model()
-        for threads in [1] {
+        for threads in [1, 2] {
             let session = try Session(model: model, threads: threads, inputShapes: ["x": [2, 3, 10, 10]])
             let inputs = [try Tensor(shape: [2, 3, 10, 10], floats: (0..<600).map { Float($0 % 17) / 17 })]
             var outputs = [Tensor(zeros: [2, 5])]
@@ -45,6 +44,64 @@ final class SessionTests: XCTestCase {
             let allocations = malloc_counter_stop()
             XCTAssertEqual(allocations, 0, "run(_:into:) allocated \(allocations) times with \(threads) threads")
         }
+    }
+
+    /// Tensors large enough that every splitting helper (element passes, row ranges, layout copies, im2col,
+    /// depthwise, the GEMM epilogue) hands work to the pool's second thread.
+    static func largeModel() throws -> Model {
+        var g = ModelBuilder()
+        let x = g.input("x", [.fixed(1), .fixed(16), .fixed(64), .fixed(64)])
+        func value(_ name: String) -> Int { g.value(name) }
+        let w1 = g.constant("w1", [16, 16, 3, 3], seed: 1)
+        let b1 = g.constant("b1", [16], seed: 2)
+        let conv = value("conv")
+        g.node(.conv, "conv", [x, w1, b1], [conv], ["pads": .ints([1, 1, 1, 1]), "activation": .int(1)])
+        let wd = g.constant("wd", [16, 1, 3, 3], seed: 3)
+        let dw = value("dw")
+        g.node(.conv, "dw", [conv, wd], [dw], ["group": .int(16), "pads": .ints([1, 1, 1, 1])])
+        let sum = value("sum")
+        g.node(.add, "add", [dw, x], [sum])
+        let scale = g.constant("scale", [16], seed: 4), shift = g.constant("shift", [16], seed: 5)
+        let mean = g.constant("mean", [16], seed: 6)
+        let variance = g.constant("variance", [16], (0..<16).map { 1 + Float($0) / 16 })
+        let bn = value("bn")
+        g.node(.batchNormalization, "bn", [sum, scale, shift, mean, variance], [bn])
+        let relu = value("relu")
+        g.node(.sigmoid, "sigmoid", [bn], [relu])
+        let joined = value("joined")
+        g.node(.concat, "concat", [relu, x], [joined], ["axis": .int(1)])
+        let pooled = value("pooled")
+        g.node(.maxPool, "pool", [joined], [pooled], ["kernel_shape": .ints([2, 2]), "strides": .ints([2, 2])])
+        let turned = value("turned")
+        g.node(.transpose, "transpose", [pooled], [turned], ["perm": .ints([0, 1, 3, 2])])
+        let pads = g.constant("pads", [8], ints: [0, 0, 1, 1, 0, 0, 1, 1])
+        let padded = value("padded")
+        g.node(.pad, "pad", [turned, pads], [padded])
+        let soft = value("soft")
+        g.node(.softmax, "softmax", [padded], [soft], ["axis": .int(2)])
+        let w2 = g.constant("w2", [16, 32, 1, 1], seed: 7)
+        let projected = value("projected")
+        g.node(.conv, "project", [soft, w2], [projected], ["activation": .int(1)])
+        let y = value("y")
+        g.node(.globalAveragePool, "gap", [projected], [y])
+        g.outputs = [y]
+        return try Model(bytes: g.encode())
+    }
+
+    func testThreadedRunOfLargeTensorsAllocatesNothing() throws {
+        try XCTSkipIf(malloc_counter_available() == 0, "allocation counting is off under sanitizers")
+        let model = try Self.largeModel()
+        let input = try Tensor(shape: [1, 16, 64, 64], floats: (0..<65_536).map { Float($0 % 29) / 29 - 0.5 })
+        let inputs = [input]
+        let reference = try Session(model: model, threads: 1).run(inputs)
+        let session = try Session(model: model, threads: 2)
+        var outputs = try session.run(inputs)
+        XCTAssertEqual(outputs[0].shape, [1, 16, 1, 1])
+        for (a, b) in zip(outputs[0].floats, reference[0].floats) { XCTAssertEqual(a, b, accuracy: 1e-5 * max(1, abs(b))) }
+        malloc_counter_start()
+        for _ in 0..<3 { try session.run(inputs, into: &outputs) }
+        let allocations = malloc_counter_stop()
+        XCTAssertEqual(allocations, 0, "run(_:into:) allocated \(allocations) times with 2 threads")
     }
 
     func testArenaReusesBuffersAndPlansAreCachedPerShape() throws {

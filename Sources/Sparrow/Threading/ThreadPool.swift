@@ -22,7 +22,7 @@ package final class ThreadPool: @unchecked Sendable {
     private var jobCount = 0
     /// The current loop body. Not an Optional: an optional closure is stored reabstracted, and converting it
     /// back allocates a thunk context on every call in unoptimised builds.
-    private var job: (Int) -> Void = { _ in }
+    private var job: (Int) -> Void = ThreadPool.idle
     private var hasJob = false
     private var stopping = false
 
@@ -57,31 +57,37 @@ package final class ThreadPool: @unchecked Sendable {
     }
 
     /// Calls `body(i)` for every `i` in `0..<count`, spread over the pool; returns when all calls are done.
-    package func parallelFor(_ count: Int, _ body: (Int) -> Void) {
+    /// The body is escaping on purpose: a closure built once at plan time is handed to the workers by
+    /// reference, where a non-escaping one would need `withoutActuallyEscaping`, which heap-allocates a
+    /// wrapper on every call. Build bodies once (`ParallelLoop`), not inside a kernel.
+    package func parallelFor(_ count: Int, _ body: @escaping (Int) -> Void) {
         if count <= 0 { return }
         if threads.isEmpty || count == 1 {
             for i in 0..<count { body(i) }
             return
         }
-        withoutActuallyEscaping(body) { escapable in
-            pthread_mutex_lock(mutex)
-            job = escapable
-            hasJob = true
-            jobCount = count
-            nextIndex.store(0, ordering: .sequentiallyConsistent)
-            completed.store(0, ordering: .sequentiallyConsistent)
-            generation.add(1, ordering: .sequentiallyConsistent)
-            pthread_cond_broadcast(wake)
-            pthread_mutex_unlock(mutex)
-            drain(escapable, count: count)
-            while completed.load(ordering: .acquiring) < count { spinPause() }
-            pthread_mutex_lock(mutex)
-            job = { _ in }
-            hasJob = false
-            pthread_mutex_unlock(mutex)
-            while active.load(ordering: .acquiring) > 0 { spinPause() }
-        }
+        pthread_mutex_lock(mutex)
+        job = body
+        hasJob = true
+        jobCount = count
+        nextIndex.store(0, ordering: .sequentiallyConsistent)
+        completed.store(0, ordering: .sequentiallyConsistent)
+        generation.add(1, ordering: .sequentiallyConsistent)
+        pthread_cond_broadcast(wake)
+        pthread_mutex_unlock(mutex)
+        drain(body, count: count)
+        while completed.load(ordering: .acquiring) < count { spinPause() }
+        pthread_mutex_lock(mutex)
+        job = ThreadPool.idle
+        hasJob = false
+        pthread_mutex_unlock(mutex)
+        // Workers still inside `drain` hold the body; waiting for them keeps a loop's captures alive no
+        // longer than the call.
+        while active.load(ordering: .acquiring) > 0 { spinPause() }
     }
+
+    /// The job between loops; one shared closure, so that resetting `job` allocates nothing.
+    private static let idle: (Int) -> Void = { _ in }
 
     private func drain(_ body: (Int) -> Void, count: Int) {
         while true {
@@ -118,9 +124,8 @@ package final class ThreadPool: @unchecked Sendable {
             pthread_mutex_unlock(mutex)
             if working {
                 drain(body, count: count)
-                // Drop the reference before reporting done: the caller's `withoutActuallyEscaping` traps if the
-                // closure is still retained when its block ends.
-                body = { _ in }
+                // Drop the reference before reporting done, so that the body's captures die with the loop.
+                body = ThreadPool.idle
                 active.subtract(1, ordering: .releasing)
             }
         }

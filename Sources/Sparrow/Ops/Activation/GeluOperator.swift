@@ -12,12 +12,12 @@ struct GeluOperator: Operator {
         let pool = buffers.pool
         if try approximation(context) {
             let pass = UnaryPass<GeluTanhFunction>(input: buffers.input(0), output: buffers.output(0), count: type.count,
-                                                   threadCount: pool.threadCount)
-            return { pass.run(pool) }
+                                                   pool: pool)
+            return { pass.run() }
         }
         let pass = UnaryPass<GeluErfFunction>(input: buffers.input(0), output: buffers.output(0), count: type.count,
-                                              threadCount: pool.threadCount)
-        return { pass.run(pool) }
+                                              pool: pool)
+        return { pass.run() }
     }
 
     /// Whether the tanh approximation is requested.

@@ -22,7 +22,7 @@ enum PReluOperator: Operator, BinaryElementFunction {
         let pool = buffers.pool
         let pass = BinaryPass<PReluOperator>(output: x.shape, aShape: x.shape, bShape: try context.input(1).shape,
                                              a: buffers.input(0), b: buffers.input(1), out: buffers.output(0),
-                                             threadCount: pool.threadCount)
-        return { pass.run(pool) }
+                                             pool: pool)
+        return { pass.run() }
     }
 }

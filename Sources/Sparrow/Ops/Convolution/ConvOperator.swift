@@ -1,5 +1,4 @@
 internal import CKernels
-internal import COpenBLAS
 
 /// ONNX Conv over NCHW f32 with fused bias and activation. Three paths, chosen per layer at plan time:
 /// depthwise (C kernel), pointwise 1x1/stride 1/no pad (one sgemm per image, no copy), and general
@@ -82,18 +81,18 @@ struct ConvOperator: Operator {
         let channels = l.inputChannels
         let chunks = pool.threadCount == 1 ? 1 : min(channels, pool.threadCount * 4)
         let inputImage = channels * l.inputPlane, outputImage = channels * l.outputPlane
-        return {
-            for n in 0..<l.batch {
-                let xn = x + n * inputImage, yn = y + n * outputImage
-                pool.parallelFor(chunks) { chunk in
-                    var p = params
-                    p.c_begin = chunk * channels / chunks
-                    p.c_end = (chunk + 1) * channels / chunks
-                    run(&p, xn, w, bias, yn)
-                }
-                activation.applySecondPass(yn, count: outputImage)
-            }
+        let outputPlane = l.outputPlane
+        // One work item per (image, channel range); each also applies the activation to its own channels.
+        let loop = ParallelLoop(pool: pool, count: l.batch * chunks) { item in
+            let n = item / chunks, chunk = item - n * chunks
+            var p = params
+            p.c_begin = chunk * channels / chunks
+            p.c_end = (chunk + 1) * channels / chunks
+            let yn = y + n * outputImage
+            run(&p, x + n * inputImage, w, bias, yn)
+            activation.applySecondPass(yn + p.c_begin * outputPlane, count: (p.c_end - p.c_begin) * outputPlane)
         }
+        return { loop.run() }
     }
 
     /// Output rows computed per sgemm call: the im2col block and the output block of a band stay in L2
@@ -115,6 +114,7 @@ struct ConvOperator: Operator {
         let x = buffers.input(0), w = buffers.input(1), y = buffers.output(0)
         let epilogue = GemmEpilogue(bias: buffers.optionalInput(2), activation: activation, pool: buffers.pool)
         let pool = buffers.pool
+        let sgemm = ParallelSgemm(pool: pool, epilogue: epilogue)
         let im2colParams = spw_f32_im2col_params(
             input_channels: l.inputChannels, channel_offset: 0, group_channels: l.groupInputChannels,
             input_height: g.input.h, input_width: g.input.w, output_height: g.output.h, output_width: g.output.w,
@@ -122,11 +122,11 @@ struct ConvOperator: Operator {
             dilation_h: g.dilation.h, dilation_w: g.dilation.w, pad_top: g.pads.top, pad_left: g.pads.left,
             c_begin: 0, c_end: l.groupInputChannels, oy_begin: 0, oy_end: g.output.h)
         let pointwise = l.isPointwise
+        let bandIm2col = columns.map { BandIm2col(im2col: im2col, params: im2colParams, columns: $0, pool: pool) }
         let m = l.groupOutputChannels, n = l.outputPlane, k = l.reduction
         let width = g.output.w, height = g.output.h
         let band = bandRows(l)
         let groupChannels = l.groupInputChannels
-        let chunks = pool.threadCount == 1 ? 1 : min(groupChannels, pool.threadCount * 2)
         let inputImage = l.inputChannels * l.inputPlane, outputImage = l.outputChannels * n
         return {
             for image in 0..<l.batch {
@@ -139,24 +139,14 @@ struct ConvOperator: Operator {
                         // Pointwise: the input rows are the B matrix as they are (leading dimension n).
                         var b = xn + group * groupChannels * l.inputPlane + first
                         var ldb = n
-                        if !pointwise, let columns {
-                            pool.parallelFor(chunks) { chunk in
-                                var p = im2colParams
-                                p.channel_offset = group * groupChannels
-                                p.c_begin = chunk * groupChannels / chunks
-                                p.c_end = (chunk + 1) * groupChannels / chunks
-                                p.oy_begin = top
-                                p.oy_end = bottom
-                                im2col(&p, xn, columns)
-                            }
-                            b = UnsafePointer(columns)
+                        if !pointwise, let bandIm2col {
+                            bandIm2col.run(xn, channelOffset: group * groupChannels, rows: top..<bottom)
+                            b = UnsafePointer(bandIm2col.columns)
                             ldb = count
                         }
-                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(count), Int32(k), 1,
-                                    w + group * m * k, Int32(k), b, Int32(ldb), 0, yn + group * m * n + first,
-                                    Int32(n))
+                        sgemm.run(m: m, n: count, k: k, a: w + group * m * k, lda: k, b: b, ldb: ldb,
+                                  c: yn + group * m * n + first, ldc: n, epilogueRow: group * m)
                     }
-                    epilogue.apply(yn + first, rows: l.outputChannels, columns: count, rowStride: n)
                     top = bottom
                 }
             }
@@ -164,18 +154,61 @@ struct ConvOperator: Operator {
     }
 }
 
-/// Bias, clamp and activation after a GEMM, row = output channel; rows split over the pool.
-struct GemmEpilogue {
+/// The im2col of one band of output rows, split over input-channel ranges. Built once at plan time; the kernel
+/// names the band before each run, so that running allocates nothing.
+private final class BandIm2col {
+    let columns: UnsafeMutablePointer<Float>
+    private let im2col: spw_f32_im2col_ukernel_fn
+    private let pool: ThreadPool
+    private let chunks: Int
+    private var params: spw_f32_im2col_params
+    private var input: UnsafePointer<Float>?
+    private var body: (Int) -> Void = { _ in }
+
+    init(im2col: @escaping spw_f32_im2col_ukernel_fn, params: spw_f32_im2col_params,
+         columns: UnsafeMutablePointer<Float>, pool: ThreadPool) {
+        self.im2col = im2col
+        self.params = params
+        self.columns = columns
+        self.pool = pool
+        chunks = pool.threadCount == 1 ? 1 : min(params.group_channels, pool.threadCount * 2)
+        body = { [unowned self] chunk in
+            var p = self.params
+            p.c_begin = chunk * p.group_channels / self.chunks
+            p.c_end = (chunk + 1) * p.group_channels / self.chunks
+            self.im2col(&p, self.input, self.columns)
+        }
+    }
+
+    func run(_ input: UnsafePointer<Float>, channelOffset: Int, rows: Range<Int>) {
+        self.input = input
+        params.channel_offset = channelOffset
+        params.oy_begin = rows.lowerBound
+        params.oy_end = rows.upperBound
+        pool.parallelFor(chunks, body)
+    }
+}
+
+/// Bias, clamp and activation after a GEMM, row = output channel; rows split over the pool. A class built at
+/// plan time: `apply` stores the block it works on and hands the workers one prebuilt body.
+final class GemmEpilogue {
     let bias: UnsafePointer<Float>?
     let activation: FusedActivationSpec
-    let pool: ThreadPool
-    let run: spw_f32_bias_act_ukernel_fn
+    private let pool: ThreadPool
+    private let run: spw_f32_bias_act_ukernel_fn
+    private var data: UnsafeMutablePointer<Float>?
+    private var rows = 0
+    private var columns = 0
+    private var stride = 0
+    private var chunks = 1
+    private var body: (Int) -> Void = { _ in }
 
     init(bias: UnsafePointer<Float>?, activation: FusedActivationSpec, pool: ThreadPool) {
         self.bias = bias
         self.activation = activation
         self.pool = pool
         run = spw_get_kernel_config().pointee.f32_bias_act!
+        body = { [unowned self] chunk in self.apply(chunk: chunk) }
     }
 
     var isNoOp: Bool { bias == nil && activation.kind == .none }
@@ -183,16 +216,32 @@ struct GemmEpilogue {
     /// - Parameter rowStride: distance between rows (defaults to `columns`: a dense block).
     func apply(_ data: UnsafeMutablePointer<Float>, rows: Int, columns: Int, rowStride: Int? = nil) {
         if isNoOp { return }
-        let stride = rowStride ?? columns
+        self.data = data
+        self.rows = rows
+        self.columns = columns
+        stride = rowStride ?? columns
+        chunks = pool.threadCount == 1 || rows * columns < 16_384 ? 1 : min(rows, pool.threadCount * 2)
+        pool.parallelFor(chunks, body)
+    }
+
+    private func apply(chunk: Int) {
+        guard let data else { return }
+        let begin = chunk * rows / chunks, end = (chunk + 1) * rows / chunks
+        applyInline(data + begin * stride, rows: end - begin, columns: columns, rowStride: stride, firstRow: begin)
+    }
+
+    /// Applies the epilogue on the calling thread to a block whose first row takes bias row `firstRow`.
+    func applyInline(_ data: UnsafeMutablePointer<Float>, rows: Int, columns: Int, rowStride: Int, firstRow: Int) {
+        if isNoOp { return }
         let clamp = activation.clamp
-        let chunks = pool.threadCount == 1 || rows * columns < 16_384 ? 1 : min(rows, pool.threadCount * 2)
-        pool.parallelFor(chunks) { chunk in
-            let begin = chunk * rows / chunks, end = (chunk + 1) * rows / chunks
-            var p = spw_f32_bias_act_params(rows: end - begin, cols: columns, row_stride: stride,
-                                            output_min: clamp.min, output_max: clamp.max)
-            run(&p, bias.map { $0 + begin }, data + begin * stride)
-            if activation.needsSecondPass {
-                for row in begin..<end { activation.applySecondPass(data + row * stride, count: columns) }
+        var p = spw_f32_bias_act_params(rows: rows, cols: columns, row_stride: rowStride,
+                                        output_min: clamp.min, output_max: clamp.max)
+        run(&p, bias.map { $0 + firstRow }, data)
+        if activation.needsSecondPass {
+            var row = 0
+            while row < rows {
+                activation.applySecondPass(data + row * rowStride, count: columns)
+                row += 1
             }
         }
     }

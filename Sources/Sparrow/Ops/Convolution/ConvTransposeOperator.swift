@@ -1,5 +1,3 @@
-internal import COpenBLAS
-
 /// ONNX ConvTranspose over NCHW f32: per image and group one sgemm Wᵀ·X into columns, then col2im scatter-add
 /// into the output, which starts as the bias. Fused activation as for Conv.
 struct ConvTransposeOperator: Operator {
@@ -81,6 +79,7 @@ struct ConvTransposeOperator: Operator {
         let columns = buffers.workspace!.assumingMemoryBound(to: Float.self)
         let epilogue = GemmEpilogue(bias: nil, activation: activation, pool: buffers.pool)
         let inputPlane = l.input.h * l.input.w, outputPlane = l.output.h * l.output.w
+        let sgemm = ParallelSgemm(pool: buffers.pool, transA: true)
         return {
             for image in 0..<l.batch {
                 let xn = x + image * l.inputChannels * inputPlane
@@ -90,10 +89,9 @@ struct ConvTransposeOperator: Operator {
                 }
                 for g in 0..<l.group {
                     let wg = w + g * l.groupInputChannels * l.columnRows
-                    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(l.columnRows), Int32(inputPlane),
-                                Int32(l.groupInputChannels), 1, wg, Int32(l.columnRows),
-                                xn + g * l.groupInputChannels * inputPlane, Int32(inputPlane), 0, columns,
-                                Int32(inputPlane))
+                    sgemm.run(m: l.columnRows, n: inputPlane, k: l.groupInputChannels, a: wg, lda: l.columnRows,
+                              b: xn + g * l.groupInputChannels * inputPlane, ldb: inputPlane, c: columns,
+                              ldc: inputPlane)
                     scatter(l, columns, into: yn + g * l.groupOutputChannels * outputPlane)
                 }
                 epilogue.apply(yn, rows: l.outputChannels, columns: outputPlane)

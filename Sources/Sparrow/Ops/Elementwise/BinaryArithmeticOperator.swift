@@ -49,19 +49,22 @@ extension BinaryArithmeticOperator {
             let count = output.count
             return { out.update(from: source, count: count) }
         }
-        let threads = buffers.pool.threadCount
+        let pool = buffers.pool
         let first = BinaryPass<Self>(output: output.shape, aShape: shapes[0], bShape: shapes[1],
-                                  a: buffers.input(0), b: buffers.input(1), out: out, threadCount: threads)
+                                  a: buffers.input(0), b: buffers.input(1), out: out, pool: pool)
         // Further operands of Min/Max fold into the output in place: each pass reads out[i] before writing it.
         let rest = (2..<shapes.count).map { index in
             BinaryPass<Self>(output: output.shape, aShape: output.shape, bShape: shapes[index],
-                          a: UnsafePointer(out), b: buffers.input(index), out: out, threadCount: threads)
+                          a: UnsafePointer(out), b: buffers.input(index), out: out, pool: pool)
         }
-        let pool = buffers.pool
-        if rest.isEmpty { return { first.run(pool) } }
+        if rest.isEmpty { return { first.run() } }
         return {
-            first.run(pool)
-            for pass in rest { pass.run(pool) }
+            first.run()
+            var index = 0
+            while index < rest.count {
+                rest[index].run()
+                index += 1
+            }
         }
     }
 }

@@ -41,17 +41,27 @@ struct ElementPartition {
         }
     }
 
-    /// Calls `body(row, start, end)` for every row and element range `start..<end` of it, once each.
-    @inline(__always)
-    func run(_ pool: ThreadPool, _ body: (_ row: Int, _ start: Int, _ end: Int) -> Void) {
+    /// A loop calling `body(row, start, end)` for every row and element range `start..<end` of it, once each.
+    func loop(_ pool: ThreadPool, _ body: @escaping (_ row: Int, _ start: Int, _ end: Int) -> Void) -> ParallelLoop {
+        let rows = rows, inner = inner
         if chunkCount <= 1 {
-            for row in 0..<rows { body(row, 0, inner) }
-            return
+            return ParallelLoop(pool: pool, count: 1) { _ in
+                var row = 0
+                while row < rows {
+                    body(row, 0, inner)
+                    row += 1
+                }
+            }
         }
-        pool.parallelFor(chunkCount) { chunk in
+        let rowsPerChunk = rowsPerChunk, piecesPerRow = piecesPerRow, pieceLength = pieceLength
+        return ParallelLoop(pool: pool, count: chunkCount) { chunk in
             if piecesPerRow == 1 {
-                let first = chunk * rowsPerChunk
-                for row in first..<min(first + rowsPerChunk, rows) { body(row, 0, inner) }
+                var row = chunk * rowsPerChunk
+                let last = min(row + rowsPerChunk, rows)
+                while row < last {
+                    body(row, 0, inner)
+                    row += 1
+                }
             } else {
                 let row = chunk / piecesPerRow
                 let start = (chunk % piecesPerRow) * pieceLength
@@ -62,18 +72,15 @@ struct ElementPartition {
 }
 
 extension ElementPartition {
-    /// Calls `body(range)` over `0..<rows` split into row ranges, in parallel when the pool has threads and
-    /// `rows × rowCost` elements are worth it. For kernels whose rows cannot be cut (a softmax row, a pooled
-    /// plane).
-    @inline(__always)
-    static func forEachRowRange(_ pool: ThreadPool, rows: Int, rowCost: Int, _ body: (Range<Int>) -> Void) {
+    /// A loop calling `body(range)` over `0..<rows` split into row ranges, in parallel when the pool has
+    /// threads and `rows × rowCost` elements are worth it. For kernels whose rows cannot be cut (a softmax
+    /// row, a pooled plane).
+    static func rowRangeLoop(_ pool: ThreadPool, rows: Int, rowCost: Int,
+                             _ body: @escaping (Range<Int>) -> Void) -> ParallelLoop {
         let chunks = pool.threadCount > 1 && rows * rowCost >= 2 * minimumChunk ? min(rows, pool.threadCount * 4) : 1
-        if chunks <= 1 {
-            body(0..<rows)
-            return
-        }
+        if chunks <= 1 { return ParallelLoop(pool: pool, count: 1) { _ in body(0..<rows) } }
         let perChunk = (rows + chunks - 1) / chunks
-        pool.parallelFor(chunks) { chunk in
+        return ParallelLoop(pool: pool, count: chunks) { chunk in
             let start = chunk * perChunk
             if start < rows { body(start..<min(start + perChunk, rows)) }
         }

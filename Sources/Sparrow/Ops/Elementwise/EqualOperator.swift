@@ -29,15 +29,13 @@ struct EqualOperator: Operator {
         let out = buffers.output(0, as: UInt8.self)
         let aStride = layout.innerStrides[0]
         let bStride = layout.innerStrides[1]
-        let pool = buffers.pool
-        return {
-            if layout.count == 0 { return }
-            partition.run(pool) { row, start, end in
-                let rowA = a + layout.offset(row: row, operand: 0)
-                let rowB = b + layout.offset(row: row, operand: 1)
-                let rowOut = out + row * layout.inner
-                for i in start..<end { rowOut[i] = rowA[i * aStride] == rowB[i * bStride] ? 1 : 0 }
-            }
+        if layout.count == 0 { return {} }
+        let loop = partition.loop(buffers.pool) { row, start, end in
+            let rowA = a + layout.offset(row: row, operand: 0)
+            let rowB = b + layout.offset(row: row, operand: 1)
+            let rowOut = out + row * layout.inner
+            for i in start..<end { rowOut[i] = rowA[i * aStride] == rowB[i * bStride] ? 1 : 0 }
         }
+        return { loop.run() }
     }
 }

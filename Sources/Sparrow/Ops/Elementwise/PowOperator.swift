@@ -57,7 +57,6 @@ struct PowOperator: Operator {
         }
         let output = outputs[0]
         let pool = buffers.pool
-        let threads = pool.threadCount
         let out = buffers.output(0)
         let input = buffers.input(0)
         if let exponent = context.optionalValue(1), exponent.count == 1 {
@@ -66,10 +65,10 @@ struct PowOperator: Operator {
             let count = output.count
             switch y {
             case 1: return { out.update(from: input, count: count) }
-            case 2: return unary(PowSquareFunction.self, input, out, count, threads, pool)
-            case 3: return unary(PowCubeFunction.self, input, out, count, threads, pool)
-            case 0.5: return unary(PowHalfFunction.self, input, out, count, threads, pool)
-            case -1: return unary(ReciprocalOperator.self, input, out, count, threads, pool)
+            case 2: return unary(PowSquareFunction.self, input, out, count, pool)
+            case 3: return unary(PowCubeFunction.self, input, out, count, pool)
+            case 0.5: return unary(PowHalfFunction.self, input, out, count, pool)
+            case -1: return unary(ReciprocalOperator.self, input, out, count, pool)
             default: break
             }
         }
@@ -82,15 +81,15 @@ struct PowOperator: Operator {
         }
         let pass = BinaryPass<PowFunction>(output: output.shape, aShape: base.shape, bShape: exponentType.shape,
                                            a: input, b: converted.map { UnsafePointer($0.pointer) } ?? buffers.input(1),
-                                           out: out, threadCount: threads)
-        return { withExtendedLifetime(converted) { pass.run(pool) } }
+                                           out: out, pool: pool)
+        return { withExtendedLifetime(converted) { pass.run() } }
     }
 
     private static func unary<F: UnaryElementFunction>(_ function: F.Type, _ input: UnsafePointer<Float>,
                                                        _ output: UnsafeMutablePointer<Float>, _ count: Int,
-                                                       _ threads: Int, _ pool: ThreadPool) -> Kernel {
-        let pass = UnaryPass<F>(input: input, output: output, count: count, threadCount: threads)
-        return { pass.run(pool) }
+                                                       _ pool: ThreadPool) -> Kernel {
+        let pass = UnaryPass<F>(input: input, output: output, count: count, pool: pool)
+        return { pass.run() }
     }
 }
 

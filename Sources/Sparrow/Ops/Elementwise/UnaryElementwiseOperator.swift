@@ -40,8 +40,8 @@ extension UnaryElementwiseOperator {
             throw context.unsupported("\(context.node.op.name) on \(type.dtype) is not executed at run time")
         }
         let pass = UnaryPass<Self>(input: buffers.input(0), output: buffers.output(0), count: type.count,
-                                parameters: try parameters(context), threadCount: buffers.pool.threadCount)
+                                parameters: try parameters(context), pool: buffers.pool)
         let pool = buffers.pool
-        return { pass.run(pool) }
+        return { pass.run() }
     }
 }

@@ -1,21 +1,14 @@
 /// One unary pass over fixed buffers, split over the pool when large.
 struct UnaryPass<F: UnaryElementFunction> {
-    private let input: UnsafePointer<Float>
-    private let output: UnsafeMutablePointer<Float>
-    private let parameters: UnaryParameters
-    private let partition: ElementPartition
+    private let loop: ParallelLoop
 
     init(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, count: Int,
-         parameters: UnaryParameters = UnaryParameters(), threadCount: Int) {
-        self.input = input
-        self.output = output
-        self.parameters = parameters
-        partition = ElementPartition(rows: 1, inner: count, threadCount: threadCount)
-    }
-
-    func run(_ pool: ThreadPool) {
-        partition.run(pool) { _, start, end in
+         parameters: UnaryParameters = UnaryParameters(), pool: ThreadPool) {
+        let partition = ElementPartition(rows: 1, inner: count, threadCount: pool.threadCount)
+        loop = partition.loop(pool) { _, start, end in
             UnaryLoops.run(F.self, input + start, output + start, end - start, parameters)
         }
     }
+
+    func run() { loop.run() }
 }

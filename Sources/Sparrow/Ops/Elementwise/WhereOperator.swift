@@ -34,18 +34,16 @@ struct WhereOperator: Operator {
         let y = buffers.input(2)
         let out = buffers.output(0)
         let strides = (layout.innerStrides[0], layout.innerStrides[1], layout.innerStrides[2])
-        let pool = buffers.pool
-        return {
-            if layout.count == 0 { return }
-            partition.run(pool) { row, start, end in
-                let rowCondition = condition + layout.offset(row: row, operand: 0)
-                let rowX = x + layout.offset(row: row, operand: 1)
-                let rowY = y + layout.offset(row: row, operand: 2)
-                let rowOut = out + row * layout.inner
-                for i in start..<end {
-                    rowOut[i] = rowCondition[i * strides.0] != 0 ? rowX[i * strides.1] : rowY[i * strides.2]
-                }
+        if layout.count == 0 { return {} }
+        let loop = partition.loop(buffers.pool) { row, start, end in
+            let rowCondition = condition + layout.offset(row: row, operand: 0)
+            let rowX = x + layout.offset(row: row, operand: 1)
+            let rowY = y + layout.offset(row: row, operand: 2)
+            let rowOut = out + row * layout.inner
+            for i in start..<end {
+                rowOut[i] = rowCondition[i * strides.0] != 0 ? rowX[i * strides.1] : rowY[i * strides.2]
             }
         }
+        return { loop.run() }
     }
 }

@@ -76,17 +76,20 @@ struct AxisTableGather {
         return segments
     }
 
-    /// Runs the copy; `fill` holds the fill element's bytes (see `ElementBytes.pattern`).
-    func run(input: UnsafeRawPointer, output: UnsafeMutableRawPointer, fill: UInt64, pool: ThreadPool) {
-        if count == 0 { return }
+    /// The copy as a loop; `fill` holds the fill element's bytes (see `ElementBytes.pattern`), or `fillAt` points
+    /// to the fill element, read when the loop runs (a value computed by an earlier node).
+    func loop(input: UnsafeRawPointer, output: UnsafeMutableRawPointer, fill constantFill: UInt64,
+              fillAt: UnsafeRawPointer? = nil, pool: ThreadPool) -> ParallelLoop {
+        if count == 0 { return ParallelLoop(pool: pool, count: 0) { _ in } }
         let rank = outputDims.count
         let cols = rank > 0 ? outputDims[rank - 1] : 1
         let rows = count / cols
         let size = elementSize
         let rowBytes = cols * size
-        lastIndices.withUnsafeBufferPointer { lastTable in
-            let table = lastTable.baseAddress!
-            LayoutRows.forEach(rows, bytesPerRow: rowBytes, pool: pool) { range in
+        return LayoutRows.loop(rows, bytesPerRow: rowBytes, pool: pool) { range in
+            let fill = fillAt.map { ElementBytes.pattern(at: $0, size: size) } ?? constantFill
+            lastIndices.withUnsafeBufferPointer { lastTable in
+                let table = lastTable.baseAddress!
                 // Nearest upsampling repeats source rows: copying the previous output row is cheaper.
                 var previousSource = Int.min
                 for row in range {

@@ -27,13 +27,13 @@ struct BilinearResize {
         }
     }
 
-    func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, pool: ThreadPool) {
+    func loop(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, pool: ThreadPool) -> ParallelLoop {
         let outputHeight = rows.count
         let outputWidth = cols.count
         let planeSize = inputHeight * inputWidth
-        rows.withUnsafeBufferPointer { rowTaps in
-            cols.withUnsafeBufferPointer { colTaps in
-                LayoutRows.forEach(planes * outputHeight, bytesPerRow: outputWidth * 4, pool: pool) { range in
+        return LayoutRows.loop(planes * outputHeight, bytesPerRow: outputWidth * 4, pool: pool) { range in
+            rows.withUnsafeBufferPointer { rowTaps in
+                cols.withUnsafeBufferPointer { colTaps in
                     for row in range {
                         let plane = row / outputHeight
                         let rowTap = rowTaps[row - plane * outputHeight]

@@ -32,6 +32,7 @@ struct ChannelShuffleOperator: Operator {
         }
         let copy = RowBlockCopy(rows: input.shape[0], blocks: blocks, threadCount: buffers.pool.threadCount)
         let pool = buffers.pool
-        return { copy.run(pool: pool) }
+        let loop = copy.loop(pool: pool)
+        return { loop.run() }
     }
 }

@@ -47,6 +47,7 @@ struct ConcatOperator: Operator {
         }
         let copy = RowBlockCopy(rows: rows, blocks: blocks, threadCount: buffers.pool.threadCount)
         let pool = buffers.pool
-        return { copy.run(pool: pool) }
+        let loop = copy.loop(pool: pool)
+        return { loop.run() }
     }
 }

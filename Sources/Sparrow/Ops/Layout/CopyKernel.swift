@@ -5,6 +5,7 @@ enum CopyKernel {
         let copy = RowBlockCopy(copying: bytes, from: buffers.inputs[0]!, to: buffers.outputs[0],
                                 threadCount: buffers.pool.threadCount)
         let pool = buffers.pool
-        return { copy.run(pool: pool) }
+        let loop = copy.loop(pool: pool)
+        return { loop.run() }
     }
 }

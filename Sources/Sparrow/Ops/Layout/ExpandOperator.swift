@@ -36,6 +36,7 @@ struct ExpandOperator: Operator {
         let source = buffers.inputs[0]!
         let destination = buffers.outputs[0]
         let pool = buffers.pool
-        return { copy.run(input: source, output: destination, pool: pool) }
+        let loop = copy.loop(input: source, output: destination, pool: pool)
+        return { loop.run() }
     }
 }

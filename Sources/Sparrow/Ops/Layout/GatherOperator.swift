@@ -37,35 +37,33 @@ struct GatherOperator: Operator {
                 guard index >= 0, index < axisLength else { throw context.fail("index \(raw) outside axis of \(axisLength)") }
                 return index
             }
-            return {
-                LayoutRows.forEach(outer * indexCount, bytesPerRow: blockBytes, pool: pool) { range in
-                    for unit in range {
-                        let o = unit / indexCount
-                        let j = unit - o * indexCount
-                        (destination + unit * blockBytes).copyMemory(
-                            from: source + (o * axisLength + indices[j]) * blockBytes, byteCount: blockBytes)
-                    }
-                }
-            }
-        }
-        let rawIndices = buffers.inputs[1]!
-        let wide = indicesType.dtype == .int64
-        return {
-            LayoutRows.forEach(outer * indexCount, bytesPerRow: blockBytes, pool: pool) { range in
+            let loop = LayoutRows.loop(outer * indexCount, bytesPerRow: blockBytes, pool: pool) { range in
                 for unit in range {
                     let o = unit / indexCount
                     let j = unit - o * indexCount
-                    let raw = wide ? Int(rawIndices.load(fromByteOffset: j * 8, as: Int64.self))
-                                   : Int(rawIndices.load(fromByteOffset: j * 4, as: Int32.self))
-                    let index = raw < 0 ? raw &+ axisLength : raw
-                    let target = destination + unit * blockBytes
-                    if index >= 0, index < axisLength {
-                        target.copyMemory(from: source + (o * axisLength + index) * blockBytes, byteCount: blockBytes)
-                    } else {
-                        target.initializeMemory(as: UInt8.self, repeating: 0, count: blockBytes)
-                    }
+                    (destination + unit * blockBytes).copyMemory(
+                        from: source + (o * axisLength + indices[j]) * blockBytes, byteCount: blockBytes)
+                }
+            }
+            return { loop.run() }
+        }
+        let rawIndices = buffers.inputs[1]!
+        let wide = indicesType.dtype == .int64
+        let loop = LayoutRows.loop(outer * indexCount, bytesPerRow: blockBytes, pool: pool) { range in
+            for unit in range {
+                let o = unit / indexCount
+                let j = unit - o * indexCount
+                let raw = wide ? Int(rawIndices.load(fromByteOffset: j * 8, as: Int64.self))
+                               : Int(rawIndices.load(fromByteOffset: j * 4, as: Int32.self))
+                let index = raw < 0 ? raw &+ axisLength : raw
+                let target = destination + unit * blockBytes
+                if index >= 0, index < axisLength {
+                    target.copyMemory(from: source + (o * axisLength + index) * blockBytes, byteCount: blockBytes)
+                } else {
+                    target.initializeMemory(as: UInt8.self, repeating: 0, count: blockBytes)
                 }
             }
         }
+        return { loop.run() }
     }
 }

@@ -102,9 +102,7 @@ struct PadOperator: Operator {
         // The constant is read when the kernel runs: it may be computed by an earlier node.
         let hasConstant = try context.hasInput(2) && context.input(2).count == 1
         let constant = hasConstant ? buffers.inputs[2] : nil
-        return {
-            let fill = constant.map { ElementBytes.pattern(at: $0, size: size) } ?? 0
-            gather.run(input: source, output: destination, fill: fill, pool: pool)
-        }
+        let loop = gather.loop(input: source, output: destination, fill: 0, fillAt: constant, pool: pool)
+        return { loop.run() }
     }
 }

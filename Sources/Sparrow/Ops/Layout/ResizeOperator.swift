@@ -41,7 +41,8 @@ struct ResizeOperator: Operator {
         let source = buffers.inputs[0]!
         let destination = buffers.outputs[0]
         let pool = buffers.pool
-        return { gather.run(input: source, output: destination, fill: fill, pool: pool) }
+        let loop = gather.loop(input: source, output: destination, fill: fill, pool: pool)
+        return { loop.run() }
     }
 
     private static func linear(_ parameters: ResizeParameters, dtype: DType, _ context: OpContext,
@@ -70,6 +71,7 @@ struct ResizeOperator: Operator {
         let source = buffers.input(0, as: Float.self)
         let destination = buffers.output(0, as: Float.self)
         let pool = buffers.pool
-        return { resize.run(input: source, output: destination, pool: pool) }
+        let loop = resize.loop(input: source, output: destination, pool: pool)
+        return { loop.run() }
     }
 }

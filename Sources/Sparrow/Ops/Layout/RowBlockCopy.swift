@@ -33,10 +33,10 @@ struct RowBlockCopy {
     }
 
     /// Index loops only: generic iteration allocates in unoptimised builds, and kernels must never allocate.
-    func run(pool: ThreadPool) {
+    func loop(pool: ThreadPool) -> ParallelLoop {
         let pieces = self.pieces
         let blocks = self.blocks
-        LayoutRows.forEach(rows * pieces, bytesPerRow: rowBytes / pieces, pool: pool) { range in
+        return LayoutRows.loop(rows * pieces, bytesPerRow: rowBytes / pieces, pool: pool) { range in
             for unit in range.lowerBound..<range.upperBound {
                 let row = unit / pieces
                 let piece = unit - row * pieces

@@ -48,8 +48,8 @@ struct StridedCopy {
     }
 
     /// Copies from `input` to contiguous `output`, over rows of the last axis, split across `pool`.
-    func run(input: UnsafeRawPointer, output: UnsafeMutableRawPointer, pool: ThreadPool) {
-        if count == 0 { return }
+    func loop(input: UnsafeRawPointer, output: UnsafeMutableRawPointer, pool: ThreadPool) -> ParallelLoop {
+        if count == 0 { return ParallelLoop(pool: pool, count: 0) { _ in } }
         let rank = dims.count
         let cols = dims[rank - 1]
         let colStride = strides[rank - 1]
@@ -58,7 +58,7 @@ struct StridedCopy {
         let rows = count / cols
         let size = elementSize
         let rowBytes = cols * size
-        LayoutRows.forEach(rows, bytesPerRow: rowBytes, pool: pool) { range in
+        return LayoutRows.loop(rows, bytesPerRow: rowBytes, pool: pool) { range in
             var row = range.lowerBound
             while row < range.upperBound {
                 // Decompose once per plane; rows inside a plane advance by one stride.

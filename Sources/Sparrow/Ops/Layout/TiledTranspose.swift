@@ -9,12 +9,12 @@ struct TiledTranspose {
     /// 32 elements: a tile of 4-byte elements reads 32 lines of 128 bytes, well inside L1.
     static let tile = 32
 
-    func run(input: UnsafeRawPointer, output: UnsafeMutableRawPointer, pool: ThreadPool) {
+    func loop(input: UnsafeRawPointer, output: UnsafeMutableRawPointer, pool: ThreadPool) -> ParallelLoop {
         let tile = Self.tile
         let colTiles = (cols + tile - 1) / tile
         let units = batches * colTiles
         let bytesPerUnit = tile * rows * elementSize
-        LayoutRows.forEach(units, bytesPerRow: bytesPerUnit, pool: pool) { range in
+        return LayoutRows.loop(units, bytesPerRow: bytesPerUnit, pool: pool) { range in
             for unit in range {
                 let batch = unit / colTiles
                 let c0 = (unit - batch * colTiles) * tile

@@ -36,8 +36,10 @@ struct TransposeOperator: Operator {
         if let shape = copy.batchedTranspose {
             let tiled = TiledTranspose(batches: shape.batches, rows: shape.rows, cols: shape.cols,
                                        elementSize: input.dtype.size)
-            return { tiled.run(input: source, output: destination, pool: pool) }
+            let loop = tiled.loop(input: source, output: destination, pool: pool)
+            return { loop.run() }
         }
-        return { copy.run(input: source, output: destination, pool: pool) }
+        let loop = copy.loop(input: source, output: destination, pool: pool)
+        return { loop.run() }
     }
 }

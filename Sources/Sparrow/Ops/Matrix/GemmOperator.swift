@@ -41,21 +41,21 @@ struct GemmOperator: Operator {
         let rowBias = broadcast == .perRow && beta == 1 ? c : nil
         let preload = c != nil && rowBias == nil && beta != 0
         let epilogue = GemmEpilogue(bias: rowBias, activation: activation, pool: buffers.pool)
-        let lda = Int32(s.transA ? s.m : s.k), ldb = Int32(s.transB ? s.k : s.n)
+        let lda = s.transA ? s.m : s.k, ldb = s.transB ? s.k : s.n
+        let sgemm = ParallelSgemm(pool: buffers.pool, transA: s.transA, transB: s.transB, epilogue: epilogue)
+        // A classifier on one image is a matrix-vector product; OpenBLAS's sgemm with M = 1 runs at a fraction
+        // of sgemv's memory bandwidth (measured 2 vs ~10 GFLOP/s on MobileNetV2's 1280×1000).
+        // y = op(B)ᵀ·a: B is [N, K] with transB, else [K, N]; with one row, A is contiguous either way.
+        let sgemv = ParallelSgemv(pool: buffers.pool, rowsAreOutputs: s.transB)
         return {
             if preload, let c, let broadcast { broadcast.fill(y, from: c, m: s.m, n: s.n, scale: beta) }
             if s.m == 1 {
-                // A classifier on one image is a matrix-vector product; OpenBLAS's sgemm with M = 1 runs at a
-                // fraction of sgemv's memory bandwidth (measured 2 vs ~10 GFLOP/s on MobileNetV2's 1280×1000).
-                // y = op(B)ᵀ·a: B is [N, K] with transB, else [K, N]; with one row, A is contiguous either way.
-                cblas_sgemv(CblasRowMajor, s.transB ? CblasNoTrans : CblasTrans, s.transB ? Int32(s.n) : Int32(s.k),
-                            s.transB ? Int32(s.k) : Int32(s.n), alpha, b, ldb, a, 1,
-                            preload ? 1 : 0, y, 1)
+                sgemv.run(outputs: s.n, inputs: s.k, alpha: alpha, a: b, lda: ldb, x: a, beta: preload ? 1 : 0, y: y)
+                epilogue.apply(y, rows: 1, columns: s.n)
             } else {
-                cblas_sgemm(CblasRowMajor, s.transA ? CblasTrans : CblasNoTrans, s.transB ? CblasTrans : CblasNoTrans,
-                            Int32(s.m), Int32(s.n), Int32(s.k), alpha, a, lda, b, ldb, preload ? 1 : 0, y, Int32(s.n))
+                sgemm.run(m: s.m, n: s.n, k: s.k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: preload ? 1 : 0,
+                          c: y, ldc: s.n)
             }
-            epilogue.apply(y, rows: s.m, columns: s.n)
         }
     }
 }

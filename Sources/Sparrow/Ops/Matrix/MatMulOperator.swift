@@ -1,5 +1,3 @@
-internal import COpenBLAS
-
 /// ONNX MatMul (NumPy semantics: 1-D promotion, broadcast batch dimensions) with a fused activation. When B is
 /// one matrix shared by every batch, the batch folds into M and the whole op is a single sgemm.
 struct MatMulOperator: Operator {
@@ -63,20 +61,21 @@ struct MatMulOperator: Operator {
         let p = try plan(context)
         let activation = try FusedActivationSpec(context)
         let a = buffers.input(0), b = buffers.input(1), y = buffers.output(0)
-        let epilogue = GemmEpilogue(bias: nil, activation: activation, pool: buffers.pool)
+        // No bias: the epilogue is the activation alone, the same for every row.
+        let sgemm = ParallelSgemm(pool: buffers.pool,
+                                  epilogue: GemmEpilogue(bias: nil, activation: activation, pool: buffers.pool))
         let batches = p.aOffsets.count
         return {
             if p.foldedBatch {
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(batches * p.m), Int32(p.n), Int32(p.k),
-                            1, a, Int32(p.k), b, Int32(p.n), 0, y, Int32(p.n))
+                sgemm.run(m: batches * p.m, n: p.n, k: p.k, a: a, lda: p.k, b: b, ldb: p.n, c: y, ldc: p.n)
             } else {
-                for i in 0..<batches {
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(p.m), Int32(p.n), Int32(p.k), 1,
-                                a + p.aOffsets[i], Int32(p.k), b + p.bOffsets[i], Int32(p.n), 0,
-                                y + i * p.m * p.n, Int32(p.n))
+                var i = 0
+                while i < batches {
+                    sgemm.run(m: p.m, n: p.n, k: p.k, a: a + p.aOffsets[i], lda: p.k, b: b + p.bOffsets[i], ldb: p.n,
+                              c: y + i * p.m * p.n, ldc: p.n)
+                    i += 1
                 }
             }
-            epilogue.apply(y, rows: batches * p.m, columns: p.n)
         }
     }
 }

@@ -45,11 +45,12 @@ enum BatchNormalizationOperator: Operator {
             let coefficients = HostFloatBuffer(a + b)
             let multipliers = UnsafePointer(coefficients.pointer)
             let offsets = multipliers + channels
-            return {
+            let loop = partition.loop(pool) { row, start, end in
                 withExtendedLifetime(coefficients) {
-                    run(partition, pool, input, output, multipliers, offsets, channels)
+                    affine(row, start, end, inner, input, output, multipliers, offsets, channels)
                 }
             }
+            return { loop.run() }
         }
         guard let workspace = buffers.workspace else { throw context.fail("BatchNormalization needs a workspace") }
         let multipliers = workspace.assumingMemoryBound(to: Float.self)
@@ -58,27 +59,27 @@ enum BatchNormalizationOperator: Operator {
         let bias = buffers.input(2)
         let mean = buffers.input(3)
         let variance = buffers.input(4)
+        let loop = partition.loop(pool) { row, start, end in
+            affine(row, start, end, inner, input, output, UnsafePointer(multipliers), UnsafePointer(offsets), channels)
+        }
         return {
             for c in 0..<channels {
                 multipliers[c] = scale[c] / (variance[c] + epsilon).squareRoot()
                 offsets[c] = bias[c] - mean[c] * multipliers[c]
             }
-            run(partition, pool, input, output, UnsafePointer(multipliers), UnsafePointer(offsets), channels)
+            loop.run()
         }
     }
 
-    /// y = x·a[c] + b[c] over rows (n, c) of the spatial size.
+    /// y = x·a[c] + b[c] over elements `start..<end` of row (n, c).
     @inline(__always)
-    private static func run(_ partition: ElementPartition, _ pool: ThreadPool, _ input: UnsafePointer<Float>,
-                            _ output: UnsafeMutablePointer<Float>, _ multipliers: UnsafePointer<Float>,
-                            _ offsets: UnsafePointer<Float>, _ channels: Int) {
-        let inner = partition.inner
-        partition.run(pool) { row, start, end in
-            let c = row % channels
-            let parameters = UnaryParameters(alpha: multipliers[c], beta: offsets[c])
-            let base = row * inner + start
-            UnaryLoops.run(AffineFunction.self, input + base, output + base, end - start, parameters)
-        }
+    private static func affine(_ row: Int, _ start: Int, _ end: Int, _ inner: Int, _ input: UnsafePointer<Float>,
+                               _ output: UnsafeMutablePointer<Float>, _ multipliers: UnsafePointer<Float>,
+                               _ offsets: UnsafePointer<Float>, _ channels: Int) {
+        let c = row % channels
+        let parameters = UnaryParameters(alpha: multipliers[c], beta: offsets[c])
+        let base = row * inner + start
+        UnaryLoops.run(AffineFunction.self, input + base, output + base, end - start, parameters)
     }
 
     /// Scale, B, mean and var as floats when all four are known at plan time.

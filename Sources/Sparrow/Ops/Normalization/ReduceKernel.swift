@@ -14,13 +14,13 @@ struct ReduceKernel {
     let input: UnsafePointer<Float>
     let output: UnsafeMutablePointer<Float>
 
-    func run(_ pool: ThreadPool) {
+    func loop(_ pool: ThreadPool) -> ParallelLoop {
         let scale = reducedCount > 0 ? 1 / Float(reducedCount) : .nan
         switch plan {
         case .copy(let count):
-            output.update(from: input, count: count)
+            return ParallelLoop(pool: pool, count: 1) { _ in output.update(from: input, count: count) }
         case .rows(let outer, let length):
-            ElementPartition.forEachRowRange(pool, rows: outer, rowCost: length) { rows in
+            return ElementPartition.rowRangeLoop(pool, rows: outer, rowCost: length) { rows in
                 for row in rows {
                     let source = input + row * length
                     switch kind {
@@ -33,7 +33,7 @@ struct ReduceKernel {
         case .slabs(let outer, let length, let inner):
             let partition = ElementPartition(rows: outer, inner: inner, threadCount: pool.threadCount,
                                              minimumChunk: max(ElementPartition.minimumChunk / max(length, 1), 16))
-            partition.run(pool) { row, start, end in
+            return partition.loop(pool) { row, start, end in
                 let target = output + row * inner + start
                 let count = end - start
                 target.update(repeating: kind == .max ? -.infinity : 0, count: count)
@@ -48,12 +48,14 @@ struct ReduceKernel {
                 if kind == .mean { UnaryLoops.run(ScaleFunction.self, UnsafePointer(target), target, count, UnaryParameters(alpha: scale)) }
             }
         case .table(let keptOffsets, let reducedOffsets):
-            ElementPartition.forEachRowRange(pool, rows: keptOffsets.count, rowCost: reducedOffsets.count) { rows in
+            return ElementPartition.rowRangeLoop(pool, rows: keptOffsets.count, rowCost: reducedOffsets.count) { rows in
                 for o in rows {
                     let base = input + keptOffsets[o]
                     var accumulator: Float = kind == .max ? -.infinity : 0
-                    for offset in reducedOffsets {
-                        let x = base[offset]
+                    var r = 0
+                    while r < reducedOffsets.count {
+                        let x = base[reducedOffsets[r]]
+                        r += 1
                         if kind == .max {
                             if x > accumulator { accumulator = x }
                         } else {

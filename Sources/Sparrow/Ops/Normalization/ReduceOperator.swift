@@ -44,8 +44,8 @@ extension ReduceOperator {
         let reducedCount = zip(input.shape, reduced).reduce(1) { $0 * ($1.1 ? $1.0 : 1) }
         let kernel = ReduceKernel(plan: ReducePlan(shape: input.shape, reduced: reduced), kind: kind,
                                   reducedCount: reducedCount, input: buffers.input(0), output: buffers.output(0))
-        let pool = buffers.pool
-        return { kernel.run(pool) }
+        let loop = kernel.loop(buffers.pool)
+        return { loop.run() }
     }
 
     /// Integer reduction on the host (mean truncates toward zero).

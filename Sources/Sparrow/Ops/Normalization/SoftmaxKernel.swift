@@ -8,18 +8,17 @@ struct SoftmaxKernel {
     let input: UnsafePointer<Float>
     let output: UnsafeMutablePointer<Float>
 
-    func run(_ pool: ThreadPool) {
-        if outer * length * inner == 0 { return }
+    func loop(_ pool: ThreadPool) -> ParallelLoop {
+        if outer * length * inner == 0 { return ParallelLoop(pool: pool, count: 0) { _ in } }
         if inner == 1 {
-            ElementPartition.forEachRowRange(pool, rows: outer, rowCost: length) { rows in
+            return ElementPartition.rowRangeLoop(pool, rows: outer, rowCost: length) { rows in
                 for row in rows { runRow(row) }
             }
-        } else {
-            // Columns are independent: split them, in pieces that are multiples of 16 lanes.
-            let partition = ElementPartition(rows: outer, inner: inner, threadCount: pool.threadCount,
-                                             minimumChunk: max(ElementPartition.minimumChunk / length, 16))
-            partition.run(pool) { row, start, end in runColumns(row, start, end) }
         }
+        // Columns are independent: split them, in pieces that are multiples of 16 lanes.
+        let partition = ElementPartition(rows: outer, inner: inner, threadCount: pool.threadCount,
+                                         minimumChunk: max(ElementPartition.minimumChunk / length, 16))
+        return partition.loop(pool) { row, start, end in runColumns(row, start, end) }
     }
 
     /// The axis is the last one: one contiguous row.

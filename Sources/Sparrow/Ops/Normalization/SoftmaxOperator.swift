@@ -19,8 +19,8 @@ extension SoftmaxFamilyOperator {
         let (outer, length, inner) = try split(context, input.shape)
         let kernel = SoftmaxKernel(outer: outer, length: length, inner: inner, isLog: isLog,
                                    input: buffers.input(0), output: buffers.output(0))
-        let pool = buffers.pool
-        return { kernel.run(pool) }
+        let loop = kernel.loop(buffers.pool)
+        return { loop.run() }
     }
 
     /// The shape as `[outer, length along axis, inner]`.

@@ -32,7 +32,7 @@ struct GlobalPoolKernel {
         }
     }
 
-    func run(_ pool: ThreadPool) {
-        ElementPartition.forEachRowRange(pool, rows: planes, rowCost: planeSize) { run(planes: $0) }
+    func loop(_ pool: ThreadPool) -> ParallelLoop {
+        ElementPartition.rowRangeLoop(pool, rows: planes, rowCost: planeSize) { run(planes: $0) }
     }
 }

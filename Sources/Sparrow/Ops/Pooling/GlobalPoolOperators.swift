@@ -4,8 +4,8 @@ enum GlobalAveragePoolOperator: Operator {
 
     static func prepare(_ context: OpContext, outputs: [TensorType], buffers: OpBuffers) throws -> Kernel {
         let kernel = try GlobalPoolKernel(context, buffers: buffers, isMax: false)
-        let pool = buffers.pool
-        return { kernel.run(pool) }
+        let loop = kernel.loop(buffers.pool)
+        return { loop.run() }
     }
 }
 
@@ -15,7 +15,7 @@ enum GlobalMaxPoolOperator: Operator {
 
     static func prepare(_ context: OpContext, outputs: [TensorType], buffers: OpBuffers) throws -> Kernel {
         let kernel = try GlobalPoolKernel(context, buffers: buffers, isMax: true)
-        let pool = buffers.pool
-        return { kernel.run(pool) }
+        let loop = kernel.loop(buffers.pool)
+        return { loop.run() }
     }
 }

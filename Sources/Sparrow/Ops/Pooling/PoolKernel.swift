@@ -10,12 +10,11 @@ struct PoolKernel {
     let input: UnsafePointer<Float>
     let output: UnsafeMutablePointer<Float>
 
-    /// Runs all planes, split over the pool when the input is large enough to pay for it.
-    func run(_ pool: ThreadPool) {
-        withExtendedLifetime(scales) {
-            ElementPartition.forEachRowRange(pool, rows: geometry.planes, rowCost: geometry.inputHeight * geometry.inputWidth) {
-                run(planes: $0)
-            }
+    /// A loop over all planes, split over the pool when the input is large enough to pay for it. The loop
+    /// keeps the kernel (and its scale table) alive.
+    func loop(_ pool: ThreadPool) -> ParallelLoop {
+        ElementPartition.rowRangeLoop(pool, rows: geometry.planes, rowCost: geometry.inputHeight * geometry.inputWidth) {
+            run(planes: $0)
         }
     }
 

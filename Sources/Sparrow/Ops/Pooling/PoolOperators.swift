@@ -11,8 +11,8 @@ enum MaxPoolOperator: Operator {
         try HostElementwise.requireFloatInputs(context)
         let kernel = PoolKernel(geometry: try PoolGeometry(context, input: try context.input(0)), isMax: true, scales: nil,
                                 input: buffers.input(0), output: buffers.output(0))
-        let pool = buffers.pool
-        return { kernel.run(pool) }
+        let loop = kernel.loop(buffers.pool)
+        return { loop.run() }
     }
 }
 
@@ -41,7 +41,7 @@ enum AveragePoolOperator: Operator {
         }
         let kernel = PoolKernel(geometry: geometry, isMax: false, scales: HostFloatBuffer(scales),
                                 input: buffers.input(0), output: buffers.output(0))
-        let pool = buffers.pool
-        return { kernel.run(pool) }
+        let loop = kernel.loop(buffers.pool)
+        return { loop.run() }
     }
 }
