@@ -24,6 +24,7 @@ let package = Package(
         // MARK: C kernels: scalar references + per-ISA variants chosen at run time
         .target(
             name: "CKernels", path: "CKernels",
+            exclude: ["bench"],  // stand-alone C benchmarks, built by hand (see CKernels/bench/spmm_bench.c)
             cSettings: [
                 .headerSearchPath("src"),
                 .define("DEBUG", .when(configuration: .debug)),

@@ -182,6 +182,33 @@ typedef struct spw_f32_gavgpool_params {
   size_t c_end;
 } spw_f32_gavgpool_params;
 
+/// Sparse x dense matrix product with fused bias and clamp (the core of sparse 1x1 and direct sparse k x k
+/// convolutions): a CSR weight matrix times a dense operand whose "rows" are arbitrary runs of the input.
+/// For r in [0, rows) and p in [0, pixels):
+///   output[r*output_stride + p] = clamp(bias[r] + sum_{j in [row_pointers[r], row_pointers[r+1])}
+///                                                     values[j] * input[offsets[j] + p], output_min, output_max)
+/// - row_pointers has rows + 1 entries, non-decreasing. row_pointers[0] need not be 0: values and offsets are
+///   indexed absolutely by j, so a caller splitting rows across threads passes row_pointers + r0, bias + r0 and
+///   output + r0 * output_stride with the original values and offsets. An empty row gives clamp(bias[r]).
+/// - offsets[j] is an absolute element offset into input, precomputed by the caller (input_channel * plane for a
+///   1x1 convolution, channel*Hp*Wp + ky*Wp + kx for a direct k x k convolution over a padded input). Offsets
+///   may repeat and need not be sorted. The kernel reads input[offsets[j] + p] for p < pixels only, never beyond
+///   (vector tails use masked loads), and writes output[r*output_stride + p] for p < pixels only (the elements
+///   between pixels and output_stride are untouched).
+/// - bias may be NULL (zero). Clamps as for dwconv: none = [-INFINITY, +INFINITY], ReLU = [0, +INFINITY],
+///   ReLU6 = [0, 6]; a NaN sum stays NaN.
+/// - Each output is accumulated from its bias in nonzero order (j ascending), so variants differ from the scalar
+///   reference by FMA contraction only.
+/// - Threads may split rows (as above) or pixels (input + p0, output + p0, pixels = count); rows = 0 or
+///   pixels = 0 does nothing.
+typedef struct spw_f32_spmm_params {
+  size_t rows;           ///< output rows (output channels) to compute
+  size_t pixels;         ///< columns of the dense operand / output computed, p in [0, pixels)
+  size_t output_stride;  ///< elements between consecutive output rows (>= pixels)
+  float output_min;      ///< fused clamp
+  float output_max;
+} spw_f32_spmm_params;
+
 // MARK: - Kernel function types
 
 /// Raw CRC-32C register update (reflected, polynomial 0x1EDC6F41): no initial or final inversion.
@@ -194,6 +221,9 @@ typedef void (*spw_f32_bias_act_ukernel_fn)(const spw_f32_bias_act_params* param
 typedef void (*spw_f32_pool_ukernel_fn)(const spw_f32_pool_params* params, const float* input, float* output);
 typedef void (*spw_f32_gavgpool_ukernel_fn)(
     const spw_f32_gavgpool_params* params, const float* input, float* output);
+typedef void (*spw_f32_spmm_ukernel_fn)(
+    const spw_f32_spmm_params* params, const float* input, const uint32_t* row_pointers, const uint32_t* offsets,
+    const float* values, const float* bias, float* output);
 
 // MARK: - Registry
 
@@ -206,9 +236,10 @@ typedef enum spw_kernel_op {
   SPW_OP_F32_MAXPOOL = 4,
   SPW_OP_F32_AVGPOOL = 5,
   SPW_OP_F32_GAVGPOOL = 6,
+  SPW_OP_F32_SPMM = 7,
 } spw_kernel_op;
 
-#define SPW_KERNEL_OP_COUNT 7
+#define SPW_KERNEL_OP_COUNT 8
 
 /// The entry point of a kernel; the member that is set is the one of the entry's `op`
 /// (maxpool and avgpool both use `f32_pool`).
@@ -219,6 +250,7 @@ typedef union spw_kernel_fn {
   spw_f32_bias_act_ukernel_fn f32_bias_act;
   spw_f32_pool_ukernel_fn f32_pool;
   spw_f32_gavgpool_ukernel_fn f32_gavgpool;
+  spw_f32_spmm_ukernel_fn f32_spmm;
 } spw_kernel_fn;
 
 /// One kernel variant. For each op, the registry lists the scalar reference first.
@@ -249,6 +281,7 @@ typedef struct spw_kernel_config {
   spw_f32_pool_ukernel_fn f32_maxpool;
   spw_f32_pool_ukernel_fn f32_avgpool;
   spw_f32_gavgpool_ukernel_fn f32_gavgpool;
+  spw_f32_spmm_ukernel_fn f32_spmm;
   /// Registry entries of the chosen variants, indexed by spw_kernel_op.
   const spw_kernel_info* entries[SPW_KERNEL_OP_COUNT];
 } spw_kernel_config;
@@ -281,6 +314,9 @@ void spw_f32_bias_act(const spw_f32_bias_act_params* params, const float* bias, 
 void spw_f32_maxpool(const spw_f32_pool_params* params, const float* input, float* output);
 void spw_f32_avgpool(const spw_f32_pool_params* params, const float* input, float* output);
 void spw_f32_gavgpool(const spw_f32_gavgpool_params* params, const float* input, float* output);
+void spw_f32_spmm(
+    const spw_f32_spmm_params* params, const float* input, const uint32_t* row_pointers, const uint32_t* offsets,
+    const float* values, const float* bias, float* output);
 
 #ifdef __cplusplus
 }  // extern "C"

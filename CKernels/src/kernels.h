@@ -13,6 +13,9 @@ typedef void spw_f32_im2col_ukernel_t(const spw_f32_im2col_params* params, const
 typedef void spw_f32_bias_act_ukernel_t(const spw_f32_bias_act_params* params, const float* bias, float* data);
 typedef void spw_f32_pool_ukernel_t(const spw_f32_pool_params* params, const float* input, float* output);
 typedef void spw_f32_gavgpool_ukernel_t(const spw_f32_gavgpool_params* params, const float* input, float* output);
+typedef void spw_f32_spmm_ukernel_t(
+    const spw_f32_spmm_params* params, const float* input, const uint32_t* row_pointers, const uint32_t* offsets,
+    const float* values, const float* bias, float* output);
 
 #define SPW_KERNEL(op, member, function, isa, tile, features) spw_##member##_ukernel_t function;
 #include "config/kernels.inc"

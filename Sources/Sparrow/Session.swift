@@ -59,6 +59,9 @@ public final class Session: @unchecked Sendable {
     /// Number of nodes that run per inference (after plan-time folding).
     public var plannedStepCount: Int { current?.steps.count ?? 0 }
 
+    /// Weights of the current plan that run in sparse form (CSR/COO read by the SpMM kernels).
+    public var sparseWeightCount: Int { current?.sparseConstants ?? 0 }
+
     /// Plans (or reuses the plan) for these input types.
     private func plan(for types: [TensorType]) throws -> ExecutionPlan {
         if let cached = plans[types] { return cached }

@@ -5,16 +5,37 @@ import Sparrow
 public struct ConvertOptions: Sendable {
     /// Fixes symbolic input dimensions at conversion (`--input-shape NAME=1x3x224x224`).
     public var inputShapes: [String: [Int]] = [:]
+    /// Fraction of the weights of every prunable layer to zero by magnitude, in [0, 1) (`--prune`); `nil` prunes
+    /// nothing but the layers named in `pruneLayers`. Prunable layers: Conv, Gemm and MatMul with a float32
+    /// constant weight (docs/SPARSE.md).
+    public var prune: Double?
+    /// One magnitude threshold over all pruned layers, or the same fraction per layer (`--prune-scope`).
+    public var pruneScope: PruneScope = .layer
+    /// Layers `prune` leaves dense (`--prune-skip`); `pruneLayers` overrides it.
+    public var pruneSkip: Set<PruneSkip> = PruneSkip.defaults
+    /// Fraction per layer by node name, in [0, 1), overriding `prune`, the scope and the skips for that layer
+    /// (`--prune-layer NAME=FRACTION`).
+    public var pruneLayers: [String: Double] = [:]
+    /// Storage of prunable weights that have zeros (`--sparse-format`).
+    public var sparseFormat: SparseFormat = .auto
 
-    public init(inputShapes: [String: [Int]] = [:]) {
+    public init(inputShapes: [String: [Int]] = [:], prune: Double? = nil, pruneScope: PruneScope = .layer,
+                pruneSkip: Set<PruneSkip> = PruneSkip.defaults, pruneLayers: [String: Double] = [:],
+                sparseFormat: SparseFormat = .auto) {
         self.inputShapes = inputShapes
+        self.prune = prune
+        self.pruneScope = pruneScope
+        self.pruneSkip = pruneSkip
+        self.pruneLayers = pruneLayers
+        self.sparseFormat = sparseFormat
     }
 
     /// The options as written into the file's `convert.options` metadata.
     public var summary: String {
-        inputShapes.keys.sorted().map { name in
+        let shapes = inputShapes.keys.sorted().map { name in
             "input-shape=\(name)=" + inputShapes[name]!.map(String.init).joined(separator: "x")
-        }.joined(separator: " ")
+        }
+        return (shapes + pruningSummary).joined(separator: " ")
     }
 }
 
@@ -34,8 +55,11 @@ public struct ConversionReport: Sendable {
     public var outputBytes = 0
     public var weightBytes = 0
     public var nodeCount = 0
+    /// Prunable weights: sparsity, encoding and bytes of each (`PruningReport.isWorthShowing` tells whether to
+    /// print it).
+    public var pruning = PruningReport()
 
-    /// Human-readable lines.
+    /// Human-readable lines of the stages and the result; the pruning table is printed apart from them.
     public var lines: [String] {
         var result = ["converted \(sourceName) (\(sourceBytes) bytes)"]
         for stage in stages {
@@ -74,9 +98,13 @@ public enum Converter {
     }
 
     /// Converts an imported graph.
+    /// - Parameter transform: Runs on the graph after the pass pipeline, before pruning and lowering (e.g.
+    ///   `ChannelPruning.apply`); shapes are inferred again after it.
     public static func convert(graph: inout IRGraph, sourceName: String, sourceSHA256: String, sourceBytes: Int,
-                               options: ConvertOptions) throws -> ConversionResult {
+                               options: ConvertOptions,
+                               transform: ((inout IRGraph) throws -> Void)? = nil) throws -> ConversionResult {
         try applyInputShapes(options.inputShapes, to: &graph)
+        try options.validatePruningFractions()
         var report = ConversionReport(sourceName: sourceName, sourceBytes: sourceBytes)
         var inferred: [String: (DType, [Int])] = [:]
         let folding = PassPipeline.Stage(name: "fold-constants") { graph in
@@ -94,7 +122,20 @@ public enum Converter {
             report.stages.append(.init(name: stage.name, nodesBefore: before, nodesAfter: graph.nodes.count,
                                        seconds: Date().timeIntervalSince(start)))
         }
-        let (description, blobs) = try GraphLowering.lower(graph, inferredTypes: inferred)
+        if let transform {
+            try transform(&graph)
+            inferred = try ConstantFoldingPass(inputShapes: options.inputShapes).run(&graph).inferredTypes
+        }
+        // After the pipeline, so that magnitudes are those of the BatchNorm-folded weights.
+        let pruneStart = Date()
+        let sparsity = try SparsityPlanner.run(&graph, options: options)
+        if options.requestsPruning {
+            report.stages.append(.init(name: "magnitude-prune", nodesBefore: graph.nodes.count,
+                                       nodesAfter: graph.nodes.count, seconds: Date().timeIntervalSince(pruneStart)))
+        }
+        report.pruning = sparsity.report
+        let (description, blobs) = try GraphLowering.lower(graph, inferredTypes: inferred,
+                                                           weightEncodings: sparsity.encodings)
         let metadata: [(key: String, value: String)] = [
             ("producer", "sparrow-convert"),
             ("producer.version", version),

@@ -80,6 +80,7 @@ static void fill_config(spw_isa isa, spw_kernel_config* config) {
   config->f32_maxpool = e[SPW_OP_F32_MAXPOOL] ? e[SPW_OP_F32_MAXPOOL]->fn.f32_pool : NULL;
   config->f32_avgpool = e[SPW_OP_F32_AVGPOOL] ? e[SPW_OP_F32_AVGPOOL]->fn.f32_pool : NULL;
   config->f32_gavgpool = e[SPW_OP_F32_GAVGPOOL] ? e[SPW_OP_F32_GAVGPOOL]->fn.f32_gavgpool : NULL;
+  config->f32_spmm = e[SPW_OP_F32_SPMM] ? e[SPW_OP_F32_SPMM]->fn.f32_spmm : NULL;
 }
 
 static void init_configs(void) {
@@ -143,4 +144,10 @@ void spw_f32_avgpool(const spw_f32_pool_params* params, const float* input, floa
 
 void spw_f32_gavgpool(const spw_f32_gavgpool_params* params, const float* input, float* output) {
   spw_get_kernel_config()->f32_gavgpool(params, input, output);
+}
+
+void spw_f32_spmm(
+    const spw_f32_spmm_params* params, const float* input, const uint32_t* row_pointers, const uint32_t* offsets,
+    const float* values, const float* bias, float* output) {
+  spw_get_kernel_config()->f32_spmm(params, input, row_pointers, offsets, values, bias, output);
 }

@@ -6,12 +6,18 @@ package struct OpContext {
     package let inputs: [TensorType?]
     /// Known values of inputs (small constants and folded values); `nil` when computed at run time or large.
     package let values: [HostValue?]
+    /// Constants stored sparse (CSR/COO), per input; operators that run sparse kernels read these.
+    package let sparse: [SparseMatrix?]
 
-    package init(node: NodeDecl, inputs: [TensorType?], values: [HostValue?]) {
+    package init(node: NodeDecl, inputs: [TensorType?], values: [HostValue?], sparse: [SparseMatrix?] = []) {
         self.node = node
         self.inputs = inputs
         self.values = values
+        self.sparse = sparse
     }
+
+    /// The sparse form of input `index` when it is a constant stored as CSR or COO.
+    package func sparseInput(_ index: Int) -> SparseMatrix? { index < sparse.count ? sparse[index] : nil }
 
     package func fail(_ reason: String) -> SparrowError { .invalidGraph(node: node.name, reason: reason) }
     package func unsupported(_ reason: String) -> SparrowError { .unsupported(node: node.name, reason: reason) }
@@ -121,9 +127,14 @@ package protocol Operator {
 
     /// Builds the kernel for fixed buffers. Throws `unsupported` for dtypes or modes it does not execute.
     static func prepare(_ context: OpContext, outputs: [TensorType], buffers: OpBuffers) throws -> Kernel
+
+    /// Whether the kernel reads input `index` in its sparse form (`OpContext.sparseInput`) rather than as a
+    /// dense buffer. Sparse constants are expanded to dense f32 only for consumers that answer `false`.
+    static func readsSparse(_ context: OpContext, input index: Int) -> Bool
 }
 
 extension Operator {
     package static func evaluate(_ context: OpContext) throws -> [HostValue]? { nil }
     package static func workspaceBytes(_ context: OpContext, outputs: [TensorType]) throws -> Int { 0 }
+    package static func readsSparse(_ context: OpContext, input index: Int) -> Bool { false }
 }

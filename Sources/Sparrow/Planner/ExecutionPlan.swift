@@ -20,11 +20,15 @@ final class ExecutionPlan {
     let unsharedBytes: Int
     /// Inferred type of every tensor of the graph (`nil` for tensors planning never reached).
     let tensorTypes: [TensorType?]
+    /// Constants that run in sparse form (read by SpMM kernels, never expanded to dense).
+    let sparseConstants: Int
     private let memory: PlanMemory
 
     fileprivate init(inputTypes: [TensorType], outputTypes: [TensorType], steps: [Step],
                      inputSlots: [UnsafeMutableRawPointer], outputSources: [UnsafeRawPointer], arenaBytes: Int,
-                     workspaceBytes: Int, unsharedBytes: Int, tensorTypes: [TensorType?], memory: PlanMemory) {
+                     workspaceBytes: Int, unsharedBytes: Int, tensorTypes: [TensorType?], memory: PlanMemory,
+                     sparseConstants: Int) {
+        self.sparseConstants = sparseConstants
         self.inputTypes = inputTypes
         self.outputTypes = outputTypes
         self.steps = steps
@@ -90,6 +94,8 @@ private struct PlanBuilder {
     var values: [HostValue?]
     /// Addresses of tensors that live outside the arena: mapped constants, folded values.
     var external: [UnsafeRawPointer?]
+    /// Constants stored sparse, kept in kernel form; expanded into `external` only for dense consumers.
+    var sparse: [SparseMatrix?]
     var runNodes: [Int] = []
     var workspaceBytes = 0
 
@@ -101,6 +107,7 @@ private struct PlanBuilder {
         types = Array(repeating: nil, count: graph.tensors.count)
         values = Array(repeating: nil, count: graph.tensors.count)
         external = Array(repeating: nil, count: graph.tensors.count)
+        sparse = Array(repeating: nil, count: graph.tensors.count)
     }
 
     mutating func build() throws -> ExecutionPlan {
@@ -162,6 +169,13 @@ private struct PlanBuilder {
                 if tensor.dtype.isInteger || type.count <= 4096 {
                     values[index] = HostValue(type: type, bytes: model.buffer(of: blob))
                 }
+            } else if let matrix = SparseMatrix(storage, model: model) {
+                // Sparse weights stay sparse until a consumer needs them dense (`plan(node:)`).
+                sparse[index] = matrix
+                if type.count <= 4096 {
+                    values[index] = HostValue(floats: ConstantDecoder.decodeToFloats(storage, shape: shape, model: model),
+                                              shape: shape)
+                }
             } else {
                 let floats = ConstantDecoder.decodeToFloats(storage, shape: shape, model: model)
                 let value = HostValue(floats: floats, shape: shape)
@@ -169,6 +183,17 @@ private struct PlanBuilder {
                 if type.count <= 4096 { values[index] = value }
             }
         }
+    }
+
+    /// Whether a tensor exists before running (a constant, dense or sparse, or a folded value).
+    private func isPlanTime(_ tensor: Int) -> Bool { external[tensor] != nil || sparse[tensor] != nil }
+
+    /// Dense f32 copy of a sparse constant, for a consumer without a sparse kernel.
+    private mutating func expandSparse(_ index: Int) throws {
+        let tensor = graph.tensors[index]
+        guard let storage = tensor.storage, let shape = tensor.fixedShape else { return }
+        let value = HostValue(floats: ConstantDecoder.decodeToFloats(storage, shape: shape, model: model), shape: shape)
+        external[index] = UnsafeRawPointer(materialize(value))
     }
 
     private func materialize(_ value: HostValue) -> UnsafeMutableRawPointer {
@@ -199,13 +224,19 @@ private struct PlanBuilder {
             inputs.append(type)
             known.append(values[input])
         }
-        return OpContext(node: node, inputs: inputs, values: known)
+        return OpContext(node: node, inputs: inputs, values: known,
+                         sparse: node.inputs.map { $0.flatMap { sparse[$0] } })
     }
 
     private mutating func plan(node index: Int) throws {
         let node = graph.nodes[index]
         let op = try operatorFor(node)
         let context = try context(node)
+        for (position, input) in node.inputs.enumerated() {
+            guard let input, sparse[input] != nil, external[input] == nil,
+                  !op.readsSparse(context, input: position) else { continue }
+            try expandSparse(input)
+        }
         if let folded = try op.evaluate(context) {
             try record(folded, for: node)
             return
@@ -216,7 +247,7 @@ private struct PlanBuilder {
         }
         for type in outputs { try Self.checkSize(type, node: node) }
         for (slot, type) in zip(node.outputs, outputs) { types[slot] = type }
-        let inputsAtPlanTime = node.inputs.allSatisfy { $0 == nil || external[$0!] != nil }
+        let inputsAtPlanTime = node.inputs.allSatisfy { $0 == nil || isPlanTime($0!) }
         if inputsAtPlanTime, !context.inputs.isEmpty, outputs.allSatisfy({ !$0.dtype.isInteger }),
            outputs.reduce(0, { $0 + $1.byteCount }) <= ExecutionPlan.foldLimitBytes {
             try record(try foldByRunning(op, context, outputs: outputs), for: node)
@@ -273,13 +304,13 @@ private struct PlanBuilder {
     private mutating func assemble() throws -> ExecutionPlan {
         var definedAt: [Int: Int] = [:]
         var lastUse: [Int: Int] = [:]
-        for input in graph.inputs where external[input] == nil {
+        for input in graph.inputs where !isPlanTime(input) {
             definedAt[input] = -1
             lastUse[input] = -1
         }
         for (step, nodeIndex) in runNodes.enumerated() {
             let node = graph.nodes[nodeIndex]
-            for input in node.inputs.compactMap({ $0 }) where external[input] == nil {
+            for input in node.inputs.compactMap({ $0 }) where !isPlanTime(input) {
                 lastUse[input] = step
             }
             for output in node.outputs {
@@ -308,8 +339,9 @@ private struct PlanBuilder {
             let node = graph.nodes[nodeIndex]
             let context = try context(node)
             let outputs = node.outputs.map { types[$0]! }
+            // A constant read only in sparse form has no dense buffer: its kernel takes `OpContext.sparseInput`.
             let buffers = OpBuffers(
-                inputs: node.inputs.map { $0.map { UnsafeRawPointer(address($0)) } },
+                inputs: node.inputs.map { $0.flatMap { external[$0] == nil && sparse[$0] != nil ? nil : UnsafeRawPointer(address($0)) } },
                 outputs: node.outputs.map(address), workspace: workspace, pool: pool)
             steps.append(Step(node: nodeIndex, kernel: try operatorFor(node).prepare(context, outputs: outputs, buffers: buffers)))
         }
@@ -317,6 +349,7 @@ private struct PlanBuilder {
             inputTypes: inputTypes, outputTypes: graph.outputs.map { types[$0]! }, steps: steps,
             inputSlots: graph.inputs.map(address), outputSources: graph.outputs.map { UnsafeRawPointer(address($0)) },
             arenaBytes: layout.size, workspaceBytes: workspaceBytes,
-            unsharedBytes: intervals.reduce(0) { $0 + $1.bytes }, tensorTypes: types, memory: memory)
+            unsharedBytes: intervals.reduce(0) { $0 + $1.bytes }, tensorTypes: types, memory: memory,
+            sparseConstants: sparse.indices.filter { sparse[$0] != nil && external[$0] == nil }.count)
     }
 }

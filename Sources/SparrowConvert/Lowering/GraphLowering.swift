@@ -1,11 +1,17 @@
 import Sparrow
 
 /// Maps the converter's graph (ONNX semantics, values by name) onto the file's graph (tensor table, op codes,
-/// typed attributes, dense blobs). Run after the passes, when every op type is one the runtime knows.
+/// typed attributes, dense or sparse blobs). Run after the passes, when every op type is one the runtime knows.
 public enum GraphLowering {
-    /// - Parameter inferredTypes: types found by planning, used for intermediates that the ONNX file did not
-    ///   declare (so that `sparrow inspect` and readers see shapes).
-    public static func lower(_ graph: IRGraph, inferredTypes: [String: (DType, [Int])] = [:]) throws
+    /// - Parameters:
+    ///   - inferredTypes: types found by planning, used for intermediates that the ONNX file did not declare (so
+    ///     that `sparrow inspect` and readers see shapes).
+    ///   - weightEncodings: CSR or COO for float32 initializers by name (`SparseEncodingPolicy`); the others are
+    ///     written dense.
+    /// - Throws: `ConvertError` for ops or attributes the file cannot hold, and for a sparse encoding given to a
+    ///   tensor that is not float32 or whose index widths are too narrow.
+    public static func lower(_ graph: IRGraph, inferredTypes: [String: (DType, [Int])] = [:],
+                             weightEncodings: [String: WeightEncoding] = [:]) throws
         -> (graph: GraphDescription, blobs: BlobSection) {
         var tensors: [TensorDecl] = []
         var indexOf: [String: Int] = [:]
@@ -36,9 +42,18 @@ public enum GraphLowering {
         }
         for name in used {
             let data = graph.initializers[name]!
-            let ref = blobs.append(data.bytes)
+            let storage: StorageEncoding
+            if let encoding = weightEncodings[name], encoding != .dense {
+                guard data.dtype == .float32, let floats = data.floatValues() else {
+                    throw ConvertError.invalidArgument("\(encoding.name) storage for '\(name)', which is \(data.dtype), "
+                        + "not float32")
+                }
+                storage = try SparseTensorEncoder.encode(floats, shape: data.shape, as: encoding, into: &blobs)
+            } else {
+                storage = .dense(blobs.append(data.bytes))
+            }
             _ = declare(TensorDecl(name: name, dtype: data.dtype, shape: data.shape.map { .fixed($0) },
-                                   storage: .dense(ref)))
+                                   storage: storage))
         }
         var nodes: [NodeDecl] = []
         for node in graph.nodes {

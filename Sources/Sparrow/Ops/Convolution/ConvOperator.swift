@@ -55,6 +55,7 @@ struct ConvOperator: Operator {
 
     static func workspaceBytes(_ context: OpContext, outputs: [TensorType]) throws -> Int {
         let l = try layout(context)
+        if let sparse = try sparsePath(context) { return sparse.workspaceBytes }
         if l.isDepthwise || l.isPointwise { return 0 }
         return l.reduction * bandRows(l) * l.geometry.output.w * MemoryLayout<Float>.size
     }
@@ -62,8 +63,23 @@ struct ConvOperator: Operator {
     static func prepare(_ context: OpContext, outputs: [TensorType], buffers: OpBuffers) throws -> Kernel {
         let l = try layout(context)
         let activation = try FusedActivationSpec(context)
+        if let sparse = try sparsePath(context) { return sparse.prepare(activation: activation, buffers: buffers) }
         if l.isDepthwise { return depthwise(l, activation, buffers) }
         return gemmBased(l, activation, buffers)
+    }
+
+    static func readsSparse(_ context: OpContext, input index: Int) -> Bool {
+        index == 1 && (try? sparsePath(context)) != nil
+    }
+
+    /// The SpMM-based convolution when the weights are stored sparse and the layer is one it runs (group 1,
+    /// offsets within u32). Depthwise and grouped layers expand sparse weights to dense instead.
+    static func sparsePath(_ context: OpContext) throws -> SparseConvolution? {
+        guard let matrix = context.sparseInput(1) else { return nil }
+        let l = try layout(context)
+        guard l.group == 1, matrix.rows == l.outputChannels, matrix.cols == l.reduction else { return nil }
+        let sparse = SparseConvolution(layout: l, matrix: matrix)
+        return sparse.fitsOffsets ? sparse : nil
     }
 
     private static func depthwise(_ l: Layout, _ activation: FusedActivationSpec, _ buffers: OpBuffers) -> Kernel {

@@ -30,7 +30,24 @@ struct GemmOperator: Operator {
         return [TensorType(.float32, [s.m, s.n])]
     }
 
+    static func readsSparse(_ context: OpContext, input index: Int) -> Bool {
+        index == 1 && (try? sparsePath(context)) != nil
+    }
+
+    static func workspaceBytes(_ context: OpContext, outputs: [TensorType]) throws -> Int {
+        try sparsePath(context)?.workspaceBytes ?? 0
+    }
+
+    /// The SpMM path when B is stored sparse and the node has a form it runs.
+    static func sparsePath(_ context: OpContext) throws -> SparseGemm? {
+        guard let matrix = context.sparseInput(1) else { return nil }
+        return try SparseGemm(context, shape: try shape(context), matrix: matrix)
+    }
+
     static func prepare(_ context: OpContext, outputs: [TensorType], buffers: OpBuffers) throws -> Kernel {
+        if let sparse = try sparsePath(context) {
+            return sparse.prepare(activation: try FusedActivationSpec(context), buffers: buffers)
+        }
         let s = try shape(context)
         let alpha = try context.float("alpha", 1), beta = try context.float("beta", 1)
         let activation = try FusedActivationSpec(context)
