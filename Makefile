@@ -9,7 +9,7 @@ ZOO        := build/zoo
 APT_PKGS   := libopenblas-dev liblapacke-dev pkg-config
 PIP_PKGS   := numpy onnx onnxruntime scikit-learn
 
-.PHONY: all deps apt venv build release demo test test-swift check-ort zoo bench bench-kernels clean
+.PHONY: all deps apt venv build release demo test test-swift check-ort check-sparse zoo bench bench-kernels clean
 
 all: release
 
@@ -45,7 +45,7 @@ demo: apt release
 	$(RELEASE) run build/digits_cnn.sparrow --input models/digits_test_images.npy --labels models/digits_test_labels.npy
 	$(RELEASE) inspect build/digits_cnn.sparrow --input-shape image=1x1x8x8
 
-test: deps test-swift check-ort
+test: deps test-swift check-ort check-sparse
 
 test-swift: apt
 	$(SWIFT) build
@@ -57,6 +57,11 @@ zoo: venv
 # Every zoo model through ONNX Runtime and `sparrow run`, compared within 1e-4 of the output's max magnitude.
 check-ort: venv release zoo
 	$(PYTHON) scripts/check_onnxruntime.py --zoo $(ZOO) --sparrow $(RELEASE)
+
+# Every zoo model pruned to 50/70/90/95%: sparse kernels (CSR, and `auto` at 70%) against the dense kernels on the
+# same pruned weights and against ONNX Runtime on the masked ONNX model, within 1e-4 (docs/SPARSE.md).
+check-sparse: venv release zoo
+	$(PYTHON) scripts/check_sparse_onnxruntime.py --zoo $(ZOO) --sparrow $(RELEASE) --sparsities 0.5,0.7,0.9,0.95
 
 # Side-by-side latency against ONNX Runtime (1 thread, alternating blocks, medians).
 bench: venv release zoo

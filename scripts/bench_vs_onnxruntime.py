@@ -2,7 +2,7 @@
 """Time Sparrow against ONNX Runtime side by side, in alternating blocks.
 
     bench_vs_onnxruntime.py MODEL.onnx [MODEL2.onnx ...] [--threads 1] [--runs 30] [--blocks 5] [--warmup 5]
-                            [--sparrow .build/release/sparrow] [--json PATH]
+                            [--sparrow .build/release/sparrow] [--json PATH] [--convert-args "--prune 0.9"]
 
 Per model: convert with `sparrow convert`, then alternate blocks ORT, Sparrow, ORT, Sparrow, ... so that both see
 the same machine state (these hosts are shared; absolute times drift, ratios measured this way do not).
@@ -11,6 +11,8 @@ the same machine state (these hosts are shared; absolute times drift, ratios mea
   Sparrow block: `sparrow run X.sparrow --input IN.npy --threads T --warmup W --runs N --timing-json PATH`,
                  which writes {"latencies_ms": [...], optionally "isa": "..."}.
 The ratio Sparrow/ORT is the median of the per-block ratios of medians; min-max over blocks is the spread.
+`--convert-args` goes to `sparrow convert` (e.g. pruning): Sparrow then runs the compressed variant while ORT runs
+the dense ONNX model, which is the comparison a user makes when choosing a runtime and a compression.
 The input is the zoo's X.input.npy next to X.onnx (a seeded random one if absent), the same for both.
 Prints a Markdown table (with the CPU and the command) and optionally writes everything to --json.
 """
@@ -89,6 +91,7 @@ def bench(onnx_path, args, sparrow, tmp):
     for meta in sess.get_inputs():  # pin symbolic dims to the benchmark input, as ORT sees it
         if any(not isinstance(d, int) for d in meta.shape):
             convert += ["--input-shape", f"{meta.name}={'x'.join(map(str, x.shape))}"]
+    convert += shlex.split(args.convert_args)
     proc = subprocess.run(convert, capture_output=True, text=True)
     if proc.returncode != 0:
         raise RuntimeError(f"{shlex.join(convert)} failed ({proc.returncode}):\n{proc.stderr}")
@@ -103,7 +106,7 @@ def bench(onnx_path, args, sparrow, tmp):
         ratios.append(float(np.median(s) / np.median(o)))
         print(f"  {onnx_path.stem} block {b + 1}/{args.blocks}: ORT {np.median(o):.2f} ms, "
               f"Sparrow {np.median(s):.2f} ms", file=sys.stderr, flush=True)
-    return {"model": onnx_path.stem, "threads": args.threads, "ort_median_ms": float(np.median(ort_times)),
+    return {"model": onnx_path.stem, "variant": args.convert_args or "dense", "threads": args.threads, "ort_median_ms": float(np.median(ort_times)),
             "sparrow_median_ms": float(np.median(sp_times)), "ratio_median": float(np.median(ratios)),
             "ratio_min": min(ratios), "ratio_max": max(ratios), "block_ratios": ratios, "isa": isa,
             "sparrow_file_bytes": sp_path.stat().st_size, "ort_latencies_ms": ort_times,
@@ -119,6 +122,7 @@ def main():
     ap.add_argument("--warmup", type=int, default=5)
     ap.add_argument("--sparrow", default=".build/release/sparrow")
     ap.add_argument("--json", type=Path, help="also write all results (with raw latencies) here")
+    ap.add_argument("--convert-args", default="", help="extra `sparrow convert` arguments, e.g. \"--prune 0.9\"")
     args = ap.parse_args()
     sparrow = str(Path(args.sparrow).resolve())
     if not Path(sparrow).exists():
@@ -138,10 +142,10 @@ def main():
     print(f"CPU: {cpu}; onnxruntime {ort.__version__}; {args.threads} thread(s); {args.blocks} blocks x "
           f"{args.runs} runs (warm-up {args.warmup})")
     print(f"Command: `{command}`\n")
-    print("| model | threads | ORT ms | Sparrow ms | Sparrow/ORT | spread (min–max) | ISA |")
-    print("|---|---|---|---|---|---|---|")
+    print("| model | Sparrow variant | threads | ORT ms | Sparrow ms | Sparrow/ORT | spread (min–max) | ISA |")
+    print("|---|---|---|---|---|---|---|---|")
     for r in results:
-        print(f"| {r['model']} | {r['threads']} | {r['ort_median_ms']:.2f} | {r['sparrow_median_ms']:.2f} | "
+        print(f"| {r['model']} | {r['variant']} | {r['threads']} | {r['ort_median_ms']:.2f} | {r['sparrow_median_ms']:.2f} | "
               f"{r['ratio_median']:.2f} | {r['ratio_min']:.2f}–{r['ratio_max']:.2f} | {r['isa'] or '—'} |")
     if args.json:
         args.json.write_text(json.dumps({"cpu": cpu, "onnxruntime": ort.__version__, "command": command,

@@ -1,16 +1,24 @@
 // Stand-alone benchmark of the f32_spmm variants against dense OpenBLAS sgemm on 1x1-convolution layer shapes.
 // Not part of the SwiftPM target (Package.swift excludes bench/). Build and run from the package root:
 //
-//   clang -O2 -I CKernels/include -I CKernels/src $(pkg-config --cflags openblas) CKernels/bench/spmm_bench.c \
-//       $(find CKernels/src -name '*.c') $(pkg-config --libs openblas) -lpthread -o /tmp/spmm_bench
-//   /tmp/spmm_bench                 # every registered variant the CPU supports, 1 thread
+//   clang -O2 -I CKernels/include -I CKernels/src $(pkg-config --cflags openblas) -o /tmp/spmm_bench
+//       CKernels/bench/spmm_bench.c CKernels/src/f32-spmm/*.c CKernels/src/cpu/cpu.c
+//       $(pkg-config --libs openblas) -lpthread -lm            (one command line)
+//   /tmp/spmm_bench                 # every registered spmm variant the CPU supports, 1 thread
 //   /tmp/spmm_bench -q              # quick: fewer samples
 //   /tmp/spmm_bench -s 3 -cpu       # shape 3 only, timed with the thread's CPU clock
+//   /tmp/spmm_bench -v 64x1,scalar  # variants whose name contains one of the words
+//   /tmp/spmm_bench -x -v avx2      # crossover: sparsities 0..90%, where the last variant listed meets sgemm
+//   /tmp/spmm_bench -r              # variants in reverse order (to see whether the order of the turns matters)
 //
-// Add -DSPW_SPMM_EXPERIMENTS to both the build and the sources to also time the unregistered tile experiments of
-// f32-spmm-32x2-avx2.c. Weights are Bernoulli-pruned (each entry kept with probability 1 - sparsity, so rows
-// differ in length as after unstructured magnitude pruning), inputs and weights are uniform in [-1, 1).
-// Each sample times enough calls to last >= 0.5 ms; the figure is the median of the samples, per call.
+// The variants come from the registry list (src/config/kernels.inc), every kernel declared weak: only the
+// f32-spmm sources need to be linked, and a registry line added for a new variant puts it here too. Add
+// -DSPW_SPMM_EXPERIMENTS to also time the unregistered tile experiments of f32-spmm-64x1-avx2.c.
+// Weights are Bernoulli-pruned (each entry kept with probability 1 - sparsity, so rows differ in length as after
+// unstructured magnitude pruning), inputs and weights uniform in [-1, 1), ReLU fused. The jobs of one shape and
+// sparsity (sgemm and the variants) take turns, one sample each per round; each sample times enough warm calls
+// to last >= 0.5 ms; the table gives the median and the fastest sample per call. On a busy machine (check
+// `uptime`) the fastest sample is the steadier figure.
 #define _GNU_SOURCE
 #include <cblas.h>
 #include <math.h>
@@ -19,16 +27,31 @@
 #include <string.h>
 #include <time.h>
 
-#include "sparrow_kernels.h"
+#include "kernels.h"
+
+// Every registered kernel, weak: those not linked in are NULL.
+#define SPW_KERNEL(op, member, function, isa, tile, features) \
+  extern spw_##member##_ukernel_t function __attribute__((weak));
+#include "config/kernels.inc"
+#undef SPW_KERNEL
+
+static const spw_kernel_info k_registry[] = {
+#define SPW_KERNEL(op_, member, function, isa_, tile_, features)                                               \
+  {.name = #function, .op = op_, .isa = isa_, .tile = tile_, .required_features = (features),                 \
+   .fn = {.member = function}},
+#include "config/kernels.inc"
+#undef SPW_KERNEL
+};
 
 void openblas_set_num_threads(int num_threads);
 
 #ifdef SPW_SPMM_EXPERIMENTS
-// Unregistered tile experiments of f32-spmm-32x2-avx2.c: pixels x rows, "m" = a last block of up to 1.5 tiles.
+// Unregistered tile experiments of f32-spmm-64x1-avx2.c (pixels x rows).
 #define SPMM_EXPERIMENTS(X)                                                                                    \
-  X(spw_f32_spmm_ukernel_32x1__avx2) X(spw_f32_spmm_ukernel_48x1__avx2) X(spw_f32_spmm_ukernel_64x1__avx2)    \
-  X(spw_f32_spmm_ukernel_64x1m__avx2) X(spw_f32_spmm_ukernel_16x2__avx2) X(spw_f32_spmm_ukernel_24x2__avx2)  \
-  X(spw_f32_spmm_ukernel_40x2__avx2) X(spw_f32_spmm_ukernel_32x2m__avx2) X(spw_f32_spmm_ukernel_16x4__avx2)
+  X(spw_f32_spmm_ukernel_32x1__avx2) X(spw_f32_spmm_ukernel_48x1__avx2) X(spw_f32_spmm_ukernel_64x1_plain__avx2) \
+  X(spw_f32_spmm_ukernel_80x1__avx2) X(spw_f32_spmm_ukernel_96x1__avx2)                                        \
+  X(spw_f32_spmm_ukernel_32x2__avx2) X(spw_f32_spmm_ukernel_40x2__avx2) X(spw_f32_spmm_ukernel_48x2__avx2)      \
+  X(spw_f32_spmm_ukernel_16x4__avx2)
 #define SPMM_DECLARE(name)                                                                                     \
   void name(const spw_f32_spmm_params*, const float*, const uint32_t*, const uint32_t*, const float*,        \
             const float*, float*);
@@ -52,6 +75,7 @@ static const shape k_shapes[] = {
   {"mbv2", 960, 160, 49},       {"mbv2", 160, 960, 49},
 };
 static const double k_sparsities[] = {0.7, 0.9, 0.95};
+static const double k_crossover_sparsities[] = {0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9};
 
 static uint64_t g_rng = 0x5EED;
 static uint64_t splitmix64(void) {
@@ -104,21 +128,31 @@ static void run(const job* j) {
 
 static int g_samples = 15;
 
-// Median nanoseconds per call.
-static double time_job(const job* j) {
-  run(j);
-  double start = now_ns();
-  run(j);
-  const double once = now_ns() - start;
-  const int calls = once >= 5e5 ? 1 : (int)(5e5 / (once + 1.0)) + 1;
-  double samples[64];
-  for (int s = 0; s < g_samples; s++) {
-    start = now_ns();
-    for (int c = 0; c < calls; c++) run(j);
-    samples[s] = (now_ns() - start) / calls;
+// Median nanoseconds per call of each job. The jobs take turns, one sample each per round, so that a change in
+// the machine's load hits all of them alike; each sample times enough warm calls to last >= 0.5 ms.
+static void time_jobs(const job* jobs, size_t count, double* medians, double* minima) {
+  int calls[32];
+  static double samples[32][64];
+  for (size_t i = 0; i < count; i++) {
+    run(&jobs[i]);
+    const double start = now_ns();
+    run(&jobs[i]);
+    const double once = now_ns() - start;
+    calls[i] = once >= 5e5 ? 1 : (int)(5e5 / (once + 1.0)) + 1;
   }
-  qsort(samples, (size_t)g_samples, sizeof(double), compare_double);
-  return samples[g_samples / 2];
+  for (int s = 0; s < g_samples; s++) {
+    for (size_t i = 0; i < count; i++) {
+      run(&jobs[i]);  // untimed: brings the job's data back into the caches the previous job used
+      const double start = now_ns();
+      for (int c = 0; c < calls[i]; c++) run(&jobs[i]);
+      samples[i][s] = (now_ns() - start) / calls[i];
+    }
+  }
+  for (size_t i = 0; i < count; i++) {
+    qsort(samples[i], (size_t)g_samples, sizeof(double), compare_double);
+    medians[i] = samples[i][g_samples / 2];
+    minima[i] = samples[i][0];
+  }
 }
 
 static void make_layer(layer* l, const shape* s, double sparsity) {
@@ -172,28 +206,54 @@ static double check(const layer* l, spw_f32_spmm_ukernel_fn fn, const float* exp
   return worst;
 }
 
+// Whether `name` contains one of the comma-separated words of `list` (NULL: every name).
+static bool selected(const char* name, const char* list) {
+  if (list == NULL) return true;
+  char word[64];
+  for (const char* p = list; *p != 0;) {
+    size_t n = strcspn(p, ",");
+    if (n > 0 && n < sizeof(word)) {
+      memcpy(word, p, n);
+      word[n] = 0;
+      if (strstr(name, word) != NULL) return true;
+    }
+    p += n + (p[n] == ',');
+  }
+  return false;
+}
+
 int main(int argc, char** argv) {
   int only_shape = -1;
+  const char* only_variants = NULL;
+  bool crossover = false, reverse = false;
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "-q") == 0) g_samples = 7;
     if (strcmp(argv[i], "-cpu") == 0) g_clock = CLOCK_THREAD_CPUTIME_ID;
+    if (strcmp(argv[i], "-x") == 0) crossover = true;
+    if (strcmp(argv[i], "-r") == 0) reverse = true;
     if (strcmp(argv[i], "-s") == 0 && i + 1 < argc) only_shape = atoi(argv[++i]);
+    if (strcmp(argv[i], "-v") == 0 && i + 1 < argc) only_variants = argv[++i];
   }
   openblas_set_num_threads(1);
 
   variant variants[32];
   size_t variant_count = 0;
   spw_f32_spmm_ukernel_fn reference = NULL;
-  size_t registry_count = 0;
-  const spw_kernel_info* registry = spw_kernel_registry(&registry_count);
-  for (size_t i = 0; i < registry_count; i++) {
+  const spw_kernel_info* registry = k_registry;
+  const char* selected_name = "none";
+  for (size_t i = 0; i < sizeof(k_registry) / sizeof(k_registry[0]); i++) {
     if (registry[i].op != SPW_OP_F32_SPMM) continue;
+    if (registry[i].fn.f32_spmm == NULL) {
+      printf("# %s: not linked in\n", registry[i].name);
+      continue;
+    }
     if (reference == NULL) reference = registry[i].fn.f32_spmm;
-    if (!spw_kernel_is_supported(&registry[i])) {
+    if ((spw_cpu_features() & registry[i].required_features) != registry[i].required_features) {
       printf("# %s: not supported by this CPU\n", registry[i].name);
       continue;
     }
     variants[variant_count++] = (variant){registry[i].name, registry[i].fn.f32_spmm};
+    selected_name = registry[i].name;  // the last supported entry, as the selection table picks
   }
 #ifdef SPW_SPMM_EXPERIMENTS
 #define SPMM_ADD(name) variants[variant_count++] = (variant){#name " (exp)", name};
@@ -202,42 +262,89 @@ int main(int argc, char** argv) {
   }
 #endif
 
-  char features[256];
+  char features[256], model[128] = "unknown";
   spw_cpu_features_describe(features, sizeof(features));
-  printf("# CPU features: %s; table ISA: %s; 1 thread; median of %d samples; %s clock\n", features,
-         spw_isa_name(), g_samples, g_clock == CLOCK_MONOTONIC ? "wall" : "thread CPU");
-  printf("%-9s %-15s %5s %-42s %11s %8s %8s %11s %7s\n", "net", "CoutxCinxHW", "sp", "variant", "ns", "effGF/s",
-         "actGF/s", "sgemm ns", "speedup");
+  FILE* cpuinfo = fopen("/proc/cpuinfo", "r");
+  if (cpuinfo != NULL) {
+    char line[256];
+    while (fgets(line, sizeof(line), cpuinfo) != NULL) {
+      if (strncmp(line, "model name", 10) == 0 && strchr(line, ':') != NULL) {
+        snprintf(model, sizeof(model), "%s", strchr(line, ':') + 2);
+        model[strcspn(model, "\n")] = 0;
+        break;
+      }
+    }
+    fclose(cpuinfo);
+  }
+  printf("# CPU: %s (%s); the table's variant: %s; 1 thread; %d samples; %s clock\n", model, features,
+         selected_name, g_samples, g_clock == CLOCK_MONOTONIC ? "wall" : "thread CPU");
+  printf("%-9s %-15s %5s %-42s %10s %10s %8s %8s %10s %10s %7s\n", "net", "CoutxCinxHW", "sp", "variant", "ns",
+         "min ns", "effGF/s", "actGF/s", "sgemm ns", "sgemm min", "speedup");
   const size_t shape_count = sizeof(k_shapes) / sizeof(k_shapes[0]);
+  const double* sparsities = crossover ? k_crossover_sparsities : k_sparsities;
+  const size_t sparsity_count = crossover ? sizeof(k_crossover_sparsities) / sizeof(double)
+                                          : sizeof(k_sparsities) / sizeof(double);
   for (size_t si = 0; si < shape_count; si++) {
     if (only_shape >= 0 && (size_t)only_shape != si) continue;
     const shape* s = &k_shapes[si];
     char dims[32];
     snprintf(dims, sizeof(dims), "%zux%zux%zu", s->cout, s->cin, s->hw);
-    double sgemm_ns = -1;
-    for (size_t k = 0; k < sizeof(k_sparsities) / sizeof(k_sparsities[0]); k++) {
+    const double dense_flops = 2.0 * (double)(s->cout * s->cin * s->hw);
+    // Crossover: the sparsity at which the last selected variant's fastest sample meets sgemm's, interpolated
+    // linearly between the measured sparsities around it (the sparse time is close to linear in the nonzeros).
+    double previous_ratio = 0, previous_sparsity = 0, crossover_at = -1;
+    for (size_t k = 0; k < sparsity_count; k++) {
       layer l;
-      make_layer(&l, s, k_sparsities[k]);
-      if (sgemm_ns < 0) sgemm_ns = time_job(&(job){&l, NULL});
-      const double dense_flops = 2.0 * (double)(s->cout * s->cin * s->hw);
+      make_layer(&l, s, sparsities[k]);
       const double actual_flops = 2.0 * (double)l.nnz * (double)s->hw;
       float* expected = malloc(sizeof(float) * s->cout * s->hw);
       run(&(job){&l, reference});
       memcpy(expected, l.output, sizeof(float) * s->cout * s->hw);
-      for (size_t v = 0; v < variant_count; v++) {
+      job jobs[32] = {{&l, NULL}};
+      size_t names[32];
+      size_t job_count = 1;
+      for (size_t v = 0; v < variant_count && job_count < 32; v++) {
+        if (!selected(variants[v].name, only_variants)) continue;
         if (variants[v].fn == reference && s->cout * s->cin * s->hw > 30000000 && variant_count > 1) continue;
-        const double error = check(&l, variants[v].fn, expected);
-        const double ns = time_job(&(job){&l, variants[v].fn});
-        printf("%-9s %-15s %4.0f%% %-42s %11.0f %8.2f %8.2f %11.0f %6.2fx%s\n", s->net, dims,
-               100 * k_sparsities[k], variants[v].name, ns, dense_flops / ns, actual_flops / ns, sgemm_ns,
-               sgemm_ns / ns, error > 1e-4 ? "  MISMATCH" : "");
-        fflush(stdout);
+        names[job_count] = v;
+        jobs[job_count++] = (job){&l, variants[v].fn};
       }
+      if (reverse) {
+        for (size_t i = 1, j = job_count - 1; i < j; i++, j--) {
+          const job t = jobs[i];
+          jobs[i] = jobs[j];
+          jobs[j] = t;
+          const size_t n = names[i];
+          names[i] = names[j];
+          names[j] = n;
+        }
+      }
+      double ns[32], fastest[32];
+      time_jobs(jobs, job_count, ns, fastest);
+      const double sgemm_ns = ns[0];
+      for (size_t i = 1; i < job_count; i++) {
+        const double error = check(&l, jobs[i].fn, expected);
+        printf("%-9s %-15s %4.0f%% %-42s %10.0f %10.0f %8.2f %8.2f %10.0f %10.0f %6.2fx%s\n", s->net, dims,
+               100 * sparsities[k], variants[names[i]].name, ns[i], fastest[i], dense_flops / ns[i],
+               actual_flops / ns[i], sgemm_ns, fastest[0], sgemm_ns / ns[i], error > 1e-4 ? "  MISMATCH" : "");
+      }
+      fflush(stdout);
+      const double ratio = job_count > 1 ? fastest[0] / fastest[job_count - 1] : 0;
+      if (crossover_at < 0 && ratio >= 1) {
+        crossover_at = k == 0 ? 0 : previous_sparsity + (sparsities[k] - previous_sparsity) * (1 - previous_ratio) /
+                                                            (ratio - previous_ratio);
+      }
+      previous_ratio = ratio;
+      previous_sparsity = sparsities[k];
       free(expected);
       free_layer(&l);
     }
-    printf("%-9s %-15s  sgemm %.0f ns = %.2f GFLOP/s\n", s->net, dims, sgemm_ns,
-           2.0 * (double)(s->cout * s->cin * s->hw) / sgemm_ns);
+    if (crossover && crossover_at > 0) {
+      printf("%-9s %-15s crossover (sparse = sgemm) at %.0f%% sparsity\n", s->net, dims, 100 * crossover_at);
+    } else if (crossover) {
+      printf("%-9s %-15s crossover: %s\n", s->net, dims,
+             crossover_at == 0 ? "below the lowest sparsity measured" : "above the highest sparsity measured");
+    }
   }
   return 0;
 }

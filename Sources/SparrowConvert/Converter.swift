@@ -18,16 +18,38 @@ public struct ConvertOptions: Sendable {
     public var pruneLayers: [String: Double] = [:]
     /// Storage of prunable weights that have zeros (`--sparse-format`).
     public var sparseFormat: SparseFormat = .auto
+    /// Fraction of the output channels to remove from every Conv whose channels can be followed, in [0, 1)
+    /// (`--prune-channels`, `ChannelPruning`).
+    public var pruneChannels: Double?
+    /// Residual blocks to remove, at least 1, chosen by output fidelity on the calibration samples
+    /// (`--prune-blocks`, `BlockPruning`).
+    public var pruneBlocks: Int?
+    /// Measure every prunable layer's sensitivity to magnitude pruning (`--sensitivity`, `SensitivityAnalysis`);
+    /// changes nothing in the model.
+    public var sensitivity = false
+    /// Magnitude-prune each layer as far as keeps the model's output cosine similarity at or above this, in
+    /// (0, 1] (`--prune-target-fidelity`, `FidelityTarget`); implies `sensitivity`, excludes `prune` and
+    /// `pruneLayers`.
+    public var pruneTargetFidelity: Double?
+    /// A directory of `.npy` inputs for the steps that measure fidelity (`--calibration`); `nil`: seeded random
+    /// inputs (`Calibration`).
+    public var calibrationDirectory: String?
 
     public init(inputShapes: [String: [Int]] = [:], prune: Double? = nil, pruneScope: PruneScope = .layer,
                 pruneSkip: Set<PruneSkip> = PruneSkip.defaults, pruneLayers: [String: Double] = [:],
-                sparseFormat: SparseFormat = .auto) {
+                sparseFormat: SparseFormat = .auto, pruneChannels: Double? = nil, pruneBlocks: Int? = nil,
+                sensitivity: Bool = false, pruneTargetFidelity: Double? = nil, calibrationDirectory: String? = nil) {
         self.inputShapes = inputShapes
         self.prune = prune
         self.pruneScope = pruneScope
         self.pruneSkip = pruneSkip
         self.pruneLayers = pruneLayers
         self.sparseFormat = sparseFormat
+        self.pruneChannels = pruneChannels
+        self.pruneBlocks = pruneBlocks
+        self.sensitivity = sensitivity
+        self.pruneTargetFidelity = pruneTargetFidelity
+        self.calibrationDirectory = calibrationDirectory
     }
 
     /// The options as written into the file's `convert.options` metadata.
@@ -58,6 +80,12 @@ public struct ConversionReport: Sendable {
     /// Prunable weights: sparsity, encoding and bytes of each (`PruningReport.isWorthShowing` tells whether to
     /// print it).
     public var pruning = PruningReport()
+    /// What `--prune-channels` removed.
+    public var channelPruning: ChannelPruningReport?
+    /// What `--prune-blocks` scored and removed.
+    public var blockPruning: BlockPruningReport?
+    /// The table of `--sensitivity` (and the choice of `--prune-target-fidelity`).
+    public var sensitivity: SensitivityReport?
 
     /// Human-readable lines of the stages and the result; the pruning table is printed apart from them.
     public var lines: [String] {
@@ -77,6 +105,8 @@ public struct ConversionReport: Sendable {
 public struct ConversionResult: Sendable {
     public let bytes: [UInt8]
     public let report: ConversionReport
+    /// The positions pruning zeroed, per weight (for `MaskedONNXExport`).
+    public var pruningMasks = PruningMasks()
 }
 
 /// ONNX → `.sparrow`: import, passes, lowering, writing.
@@ -86,7 +116,9 @@ public enum Converter {
     /// Converts an ONNX file.
     /// - Throws: `ConvertError` (bad ONNX, unsupported ops listed by node, bad options) or `SparrowError` from
     ///   planning the converted graph.
-    public static func convert(onnxAt path: String, options: ConvertOptions = ConvertOptions()) throws -> ConversionResult {
+    /// - Parameter progress: Called after every candidate model the pruning steps evaluate.
+    public static func convert(onnxAt path: String, options: ConvertOptions = ConvertOptions(),
+                               progress: PruningProgressHandler? = nil) throws -> ConversionResult {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ConvertError.io("cannot read \(path)")
         }
@@ -94,15 +126,19 @@ public enum Converter {
         let directory = (path as NSString).deletingLastPathComponent
         var graph = try ONNXImporter.load(bytes: bytes, baseDirectory: directory.isEmpty ? "." : directory)
         return try convert(graph: &graph, sourceName: (path as NSString).lastPathComponent,
-                           sourceSHA256: SHA256.hexDigest(bytes), sourceBytes: bytes.count, options: options)
+                           sourceSHA256: SHA256.hexDigest(bytes), sourceBytes: bytes.count, options: options,
+                           progress: progress)
     }
 
     /// Converts an imported graph.
-    /// - Parameter transform: Runs on the graph after the pass pipeline, before pruning and lowering (e.g.
-    ///   `ChannelPruning.apply`); shapes are inferred again after it.
+    /// - Parameters:
+    ///   - transform: Runs on the graph after the pass pipeline, before pruning and lowering (e.g.
+    ///     `ChannelPruning.mask` to build a masked reference model); shapes are inferred again after it.
+    ///   - progress: Called after every candidate model the pruning steps evaluate (`--prune-blocks`,
+    ///     `--sensitivity`, `--prune-target-fidelity`).
     public static func convert(graph: inout IRGraph, sourceName: String, sourceSHA256: String, sourceBytes: Int,
-                               options: ConvertOptions,
-                               transform: ((inout IRGraph) throws -> Void)? = nil) throws -> ConversionResult {
+                               options: ConvertOptions, transform: ((inout IRGraph) throws -> Void)? = nil,
+                               progress: PruningProgressHandler? = nil) throws -> ConversionResult {
         try applyInputShapes(options.inputShapes, to: &graph)
         try options.validatePruningFractions()
         var report = ConversionReport(sourceName: sourceName, sourceBytes: sourceBytes)
@@ -122,14 +158,43 @@ public enum Converter {
             report.stages.append(.init(name: stage.name, nodesBefore: before, nodesAfter: graph.nodes.count,
                                        seconds: Date().timeIntervalSince(start)))
         }
+        // What pruning changed is measured against this copy (copy-on-write: only replaced weights cost memory).
+        let unpruned = graph
         if let transform {
             try transform(&graph)
             inferred = try ConstantFoldingPass(inputShapes: options.inputShapes).run(&graph).inferredTypes
         }
+        // Structured pruning changes shapes, so it comes before magnitude pruning; blocks go before channels, so
+        // that channel pruning analyses the graph that is left.
+        let calibration = options.needsCalibration
+            ? try Calibration.load(directory: options.calibrationDirectory, graph: graph) : nil
+        if let count = options.pruneBlocks, let calibration {
+            let start = Date(), before = graph.nodes.count
+            report.blockPruning = try BlockPruning.apply(to: &graph, count: count, calibration: calibration,
+                                                         inputShapes: options.inputShapes, progress: progress)
+            inferred = try ConstantFoldingPass(inputShapes: options.inputShapes).run(&graph).inferredTypes
+            report.stages.append(.init(name: "prune-blocks", nodesBefore: before, nodesAfter: graph.nodes.count,
+                                       seconds: Date().timeIntervalSince(start)))
+        }
+        if let fraction = options.pruneChannels {
+            let start = Date(), before = graph.nodes.count
+            report.channelPruning = try ChannelPruning.apply(to: &graph, fraction: fraction, inputShapes: options.inputShapes)
+            inferred = try ConstantFoldingPass(inputShapes: options.inputShapes).run(&graph).inferredTypes
+            report.stages.append(.init(name: "prune-channels", nodesBefore: before, nodesAfter: graph.nodes.count,
+                                       seconds: Date().timeIntervalSince(start)))
+        }
+        var magnitude = options
+        if let calibration, options.sensitivity || options.pruneTargetFidelity != nil {
+            let start = Date()
+            (report.sensitivity, magnitude) = try sensitivity(of: graph, options: options, calibration: calibration,
+                                                              progress: progress)
+            report.stages.append(.init(name: "sensitivity", nodesBefore: graph.nodes.count,
+                                       nodesAfter: graph.nodes.count, seconds: Date().timeIntervalSince(start)))
+        }
         // After the pipeline, so that magnitudes are those of the BatchNorm-folded weights.
         let pruneStart = Date()
-        let sparsity = try SparsityPlanner.run(&graph, options: options)
-        if options.requestsPruning {
+        let sparsity = try SparsityPlanner.run(&graph, options: magnitude)
+        if magnitude.requestsPruning {
             report.stages.append(.init(name: "magnitude-prune", nodesBefore: graph.nodes.count,
                                        nodesAfter: graph.nodes.count, seconds: Date().timeIntervalSince(pruneStart)))
         }
@@ -148,7 +213,8 @@ public enum Converter {
         report.outputBytes = bytes.count
         report.weightBytes = blobs.bytes.count
         report.nodeCount = description.nodes.count
-        return ConversionResult(bytes: bytes, report: report)
+        return ConversionResult(bytes: bytes, report: report,
+                                pruningMasks: PruningMasks(before: unpruned, after: graph))
     }
 
     /// Replaces symbolic input dimensions by the given sizes, checking rank and fixed sizes.

@@ -83,6 +83,16 @@ struct RunCommand: ParsableCommand {
         }
 
         try report(outputs, names: model.outputs.map(\.name))
+        let storedSparse = model.graph.tensors.count { tensor in
+            switch tensor.storage {
+            case .csr, .coo: return true
+            default: return false
+            }
+        }
+        if storedSparse > 0 {
+            // Sparse weights whose layer has no sparse kernel are expanded to dense at plan time.
+            print("sparse weights in use: \(session.sparseWeightCount) of \(storedSparse) stored sparse")
+        }
         if let labels, let first = outputs.first {
             print(try LabelAccuracy(logits: first, labels: try NpyArray(contentsOf: labels).tensor()).line)
         }

@@ -6,65 +6,6 @@ import XCTest
 
 // Test classes are named ChannelPruningTests* so that `--filter ChannelPruning` selects all of them.
 
-/// Seeded SplitMix64, so that random test data is the same on every run.
-private struct SplitMix64 {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// Uniform in [low, high).
-    mutating func float(_ low: Float, _ high: Float) -> Float {
-        low + (high - low) * Float(next() >> 40) / Float(1 << 24)
-    }
-    mutating func floats(_ count: Int, _ low: Float = -1, _ high: Float = 1) -> [Float] {
-        (0..<count).map { _ in float(low, high) }
-    }
-}
-
-/// Builds small float32 IR graphs with seeded random weights.
-private struct GraphBuilder {
-    var random = SplitMix64(state: 42)
-    var nodes: [IRNode] = []
-    var initializers: [String: IRTensorData] = [:]
-
-    mutating func constant(_ name: String, _ shape: [Int], _ low: Float = -0.5, _ high: Float = 0.5) -> String {
-        initializers[name] = IRTensorData(floats: random.floats(shape.reduce(1, *), low, high), shape: shape)
-        return name
-    }
-
-    mutating func node(_ op: String, _ inputs: [String], _ output: String, _ attributes: [String: IRAttribute] = [:]) {
-        nodes.append(IRNode(name: "\(output)_node", opType: op, inputs: inputs, outputs: [output], attributes: attributes))
-    }
-
-    /// Conv with a random weight `[outputs, inputs/group, k, k]` and a bias in [-0.2, 0.6) (mostly positive, so
-    /// that Relu of a zeroed channel is not zero and the constants matter).
-    mutating func conv(_ input: String, _ output: String, inputs: Int, outputs: Int, kernel: Int = 1, stride: Int = 1,
-                       pad: Int = 0, group: Int = 1) {
-        let weight = constant("\(output)_w", [outputs, inputs / group, kernel, kernel])
-        let bias = constant("\(output)_b", [outputs], -0.2, 0.6)
-        node("Conv", [input, weight, bias], output, [
-            "kernel_shape": .ints([Int64(kernel), Int64(kernel)]), "strides": .ints([Int64(stride), Int64(stride)]),
-            "pads": .ints([Int64(pad), Int64(pad), Int64(pad), Int64(pad)]), "group": .int(Int64(group)),
-        ])
-    }
-
-    mutating func relu6(_ input: String, _ output: String) {
-        initializers["zero"] = IRTensorData(floats: [0], shape: [])
-        initializers["six"] = IRTensorData(floats: [6], shape: [])
-        node("Clip", [input, "zero", "six"], output)
-    }
-
-    func graph(input: [Dim], outputs: [String]) -> IRGraph {
-        IRGraph(name: "test", opsetVersion: 17, nodes: nodes, initializers: initializers,
-                inputs: [IRValueInfo(name: "x", dtype: .float32, shape: input)],
-                outputs: outputs.map { IRValueInfo(name: $0, dtype: .float32, shape: nil) })
-    }
-}
-
 /// Converts `graph` twice through the full converter: pruned, and masked (the original with the pruned channels'
 /// producer weights zeroed).
 private func prunedAndMasked(_ graph: IRGraph, fraction: Double, inputShapes: [String: [Int]] = [:],

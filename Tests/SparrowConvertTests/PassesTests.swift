@@ -5,40 +5,6 @@ import XCTest
 
 // Test classes are named PassesTests* so that `--filter PassesTests` selects all of them.
 
-/// Seeded SplitMix64, so that random test data is the same on every run.
-private struct SplitMix64 {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// Uniform in [low, high).
-    mutating func float(_ low: Float, _ high: Float) -> Float {
-        low + (high - low) * Float(next() >> 40) / Float(1 << 24)
-    }
-    mutating func floats(_ count: Int, _ low: Float = -1, _ high: Float = 1) -> [Float] {
-        (0..<count).map { _ in float(low, high) }
-    }
-}
-
-private func node(_ op: String, _ inputs: [String], _ outputs: [String], name: String? = nil,
-                  _ attributes: [String: IRAttribute] = [:]) -> IRNode {
-    IRNode(name: name ?? "\(op.lowercased())_\(outputs.first ?? "")", opType: op, inputs: inputs, outputs: outputs,
-           attributes: attributes)
-}
-
-private func graph(opset: Int = 17, inputs: [IRValueInfo] = [IRValueInfo(name: "x", dtype: .float32, shape: nil)],
-                   outputs: [String] = ["y"], nodes: [IRNode], initializers: [String: IRTensorData] = [:]) -> IRGraph {
-    IRGraph(name: "test", opsetVersion: opset, nodes: nodes, initializers: initializers, inputs: inputs,
-            outputs: outputs.map { IRValueInfo(name: $0, dtype: .float32, shape: nil) })
-}
-
-private func floats(_ values: [Float], _ shape: [Int]) -> IRTensorData { IRTensorData(floats: values, shape: shape) }
-private func ints(_ values: [Int64]) -> IRTensorData { IRTensorData(int64s: values, shape: [values.count]) }
-
 // MARK: - Canonicalize
 
 final class PassesTestsCanonicalize: XCTestCase {

@@ -6,32 +6,11 @@ import XCTest
 
 // Test classes are named PruningTests* so that `--filter PruningTests` selects all of them.
 
-/// Seeded SplitMix64, so that weights are the same on every run.
-private struct PruneRandom {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// Uniform in [-scale, scale).
-    mutating func floats(_ count: Int, scale: Float = 1) -> [Float] {
-        (0..<count).map { _ in scale * (2 * Float(next() >> 40) / Float(1 << 24) - 1) }
-    }
-}
-
-private func node(_ op: String, _ name: String, _ inputs: [String], _ outputs: [String],
-                  _ attributes: [String: IRAttribute] = [:]) -> IRNode {
-    IRNode(name: name, opType: op, inputs: inputs, outputs: outputs, attributes: attributes)
-}
-
 /// A small CNN with one layer of every kind, input x [1, 8, 12, 12]:
 /// stem (3×3 s2, first) → pw (1×1) → dw (depthwise 3×3) → k3 (3×3 s1) → GAP → Flatten → fc1 (Gemm, transB = 1)
 /// → mm (MatMul) → fc2 (Gemm, transB = 0, last).
 private func smallCNN(seed: UInt64 = 1, zeroFraction: Float = 0) -> IRGraph {
-    var random = PruneRandom(state: seed)
+    var random = SplitMix64(state: seed)
     func weight(_ shape: [Int]) -> IRTensorData {
         var values = random.floats(shape.reduce(1, *))
         if zeroFraction > 0 {
@@ -43,16 +22,16 @@ private func smallCNN(seed: UInt64 = 1, zeroFraction: Float = 0) -> IRGraph {
     }
     let pads: IRAttribute = .ints([1, 1, 1, 1])
     let nodes = [
-        node("Conv", "stem", ["x", "w_stem"], ["a"], ["strides": .ints([2, 2]), "pads": pads]),
-        node("Relu", "relu", ["a"], ["b"]),
-        node("Conv", "pw", ["b", "w_pw", "b_pw"], ["c"]),
-        node("Conv", "dw", ["c", "w_dw"], ["d"], ["group": .int(32), "pads": pads]),
-        node("Conv", "k3", ["d", "w_k3"], ["e"], ["pads": pads]),
-        node("GlobalAveragePool", "gap", ["e"], ["f"]),
-        node("Flatten", "flatten", ["f"], ["g"]),
-        node("Gemm", "fc1", ["g", "w_fc1", "b_fc1"], ["h"], ["transB": .int(1)]),
-        node("MatMul", "mm", ["h", "w_mm"], ["i"]),
-        node("Gemm", "fc2", ["i", "w_fc2"], ["y"]),
+        node("Conv", ["x", "w_stem"], ["a"], name: "stem", ["strides": .ints([2, 2]), "pads": pads]),
+        node("Relu", ["a"], ["b"], name: "relu"),
+        node("Conv", ["b", "w_pw", "b_pw"], ["c"], name: "pw"),
+        node("Conv", ["c", "w_dw"], ["d"], name: "dw", ["group": .int(32), "pads": pads]),
+        node("Conv", ["d", "w_k3"], ["e"], name: "k3", ["pads": pads]),
+        node("GlobalAveragePool", ["e"], ["f"], name: "gap"),
+        node("Flatten", ["f"], ["g"], name: "flatten"),
+        node("Gemm", ["g", "w_fc1", "b_fc1"], ["h"], name: "fc1", ["transB": .int(1)]),
+        node("MatMul", ["h", "w_mm"], ["i"], name: "mm"),
+        node("Gemm", ["i", "w_fc2"], ["y"], name: "fc2"),
     ]
     let initializers: [String: IRTensorData] = [
         "w_stem": weight([16, 8, 3, 3]), "w_pw": weight([32, 16, 1, 1]),
@@ -172,9 +151,9 @@ final class PruningTestsMagnitude: XCTestCase {
     func testSharedWeightIsPrunedOnce() throws {
         var graph = smallCNN()
         // A second MatMul reads w_mm too; one row reports the weight under its first reader.
-        graph.nodes.insert(node("MatMul", "mm2", ["h", "w_mm"], ["i2"]), at: 9)
-        graph.nodes.append(node("Add", "sum", ["y", "y2"], ["out"]))
-        graph.nodes.insert(node("Gemm", "fc2b", ["i2", "w_fc2"], ["y2"]), at: 10)
+        graph.nodes.insert(node("MatMul", ["h", "w_mm"], ["i2"], name: "mm2"), at: 9)
+        graph.nodes.append(node("Add", ["y", "y2"], ["out"], name: "sum"))
+        graph.nodes.insert(node("Gemm", ["i2", "w_fc2"], ["y2"], name: "fc2b"), at: 10)
         graph.outputs = [IRValueInfo(name: "out", dtype: .float32, shape: nil)]
         let (pruned, plan) = try planned(graph, ConvertOptions(prune: 0.6))
         XCTAssertEqual(zeros(pruned, "w_mm"), MagnitudePruning.zeroCount(fraction: 0.6, of: 64 * 48))
@@ -189,7 +168,7 @@ final class PruningTestsMagnitude: XCTestCase {
     func testWeightsReadByOtherNodesAreNotPrunable() throws {
         var graph = smallCNN()
         // w_k3 also read by a Mul: zeroing it would change the Mul, so k3 is not prunable any more.
-        graph.nodes.append(node("Mul", "k3_reader", ["e", "w_k3"], ["k3_out"]))
+        graph.nodes.append(node("Mul", ["e", "w_k3"], ["k3_out"], name: "k3_reader"))
         let layers = PrunableLayer.all(in: graph).map(\.node)
         XCTAssertFalse(layers.contains("k3"))
         XCTAssertTrue(layers.contains("pw"))
@@ -253,7 +232,7 @@ final class PruningTestsOptions: XCTestCase {
     func testConvTransposeIsNotPrunable() {
         let graph = IRGraph(
             name: "t", opsetVersion: 17,
-            nodes: [node("ConvTranspose", "up", ["x", "w"], ["y"])],
+            nodes: [node("ConvTranspose", ["x", "w"], ["y"], name: "up")],
             initializers: ["w": IRTensorData(floats: [Float](repeating: 0, count: 16), shape: [2, 2, 2, 2])],
             inputs: [IRValueInfo(name: "x", dtype: .float32, shape: nil)],
             outputs: [IRValueInfo(name: "y", dtype: .float32, shape: nil)])
@@ -411,7 +390,7 @@ final class PruningTestsEndToEnd: XCTestCase {
         XCTAssertTrue(sparse.report.stages.contains { $0.name == "magnitude-prune" })
         XCTAssertFalse(unpruned.report.stages.contains { $0.name == "magnitude-prune" })
 
-        var random = PruneRandom(state: 99)
+        var random = SplitMix64(state: 99)
         let x = try Tensor(shape: [1, 8, 12, 12], floats: random.floats(8 * 144))
         let ySparse = try Self.run(sparse.bytes, [x])
         let yDense = try Self.run(dense.bytes, [x])
@@ -432,7 +411,7 @@ final class PruningTestsEndToEnd: XCTestCase {
     }
 
     func testForcedCOOAndCSRRunToo() throws {
-        var random = PruneRandom(state: 7)
+        var random = SplitMix64(state: 7)
         let x = try Tensor(shape: [1, 8, 12, 12], floats: random.floats(8 * 144))
         var reference: [Float]?
         for format in [SparseFormat.dense, .csr, .coo] {

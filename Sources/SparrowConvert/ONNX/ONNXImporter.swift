@@ -104,25 +104,15 @@ struct ONNXImportContext {
             if let converted = try? valueInfo(info, role: "value_info") { ir.valueInfo[info.name] = converted }
         }
 
-        var nodeNames = Set<String>()
+        // Every node gets a unique name: messages and generated names refer to nodes by name.
+        let nodeNames = ONNXNodeNames.assign(graph.node)
         for (index, proto) in graph.node.enumerated() {
-            if proto.opType == "Constant" && (proto.domain.isEmpty || proto.domain == "ai.onnx") {
+            guard let name = nodeNames[index] else {
                 try importConstant(proto, index: index, into: &ir)
                 continue
             }
             var node = try node(proto, index: index)
-            // Every node gets a unique name: messages and generated names refer to nodes by name.
-            if node.name.isEmpty || nodeNames.contains(node.name) {
-                let base = node.name.isEmpty ? "\(node.opType)_\(index)" : node.name
-                var candidate = base
-                var suffix = 0
-                while nodeNames.contains(candidate) {
-                    suffix += 1
-                    candidate = "\(base)_\(suffix)"
-                }
-                node.name = candidate
-            }
-            nodeNames.insert(node.name)
+            node.name = name
             ir.nodes.append(node)
         }
 

@@ -64,7 +64,7 @@ struct PruneTargets {
         }
     }
 
-    private static func matches(_ skip: PruneSkip, _ layer: PrunableLayer, _ layers: [PrunableLayer]) -> Bool {
+    static func matches(_ skip: PruneSkip, _ layer: PrunableLayer, _ layers: [PrunableLayer]) -> Bool {
         switch skip {
         case .first: return layer.node == layers.first?.node
         case .last: return layer.node == layers.last?.node

@@ -27,7 +27,8 @@ struct SparseEncodingPolicy: Sendable {
         case .csr: return csr
         case .coo: return coo
         case .auto:
-            guard let minimum = crossover[kind], Double(zeros) / Double(count) >= minimum else { return .dense }
+            // Half a weight of slack: `--prune 0.7` rounds to a count that can land a hair under 0.7.
+            guard let minimum = crossover[kind], Double(zeros) + 0.5 >= minimum * Double(count) else { return .dense }
             return coo.byteCount(matrix, nonzeros: nonzeros) < csr.byteCount(matrix, nonzeros: nonzeros) ? coo : csr
         }
     }

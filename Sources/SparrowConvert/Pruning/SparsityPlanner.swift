@@ -70,7 +70,7 @@ enum SparsityPlanner {
     /// The elements of a float32 initializer whose byte count matches its shape (`PrunableLayer` admits no
     /// other). A bulk copy: the converter runs on little-endian hosts (IRGraph+Helpers.swift), and the
     /// element-wise `floatValues()` takes seconds per model in debug builds.
-    private static func float32Values(_ data: IRTensorData) -> [Float] {
+    static func float32Values(_ data: IRTensorData) -> [Float] {
         [Float](unsafeUninitializedCapacity: data.elementCount) { buffer, count in
             data.bytes.withUnsafeBytes { raw in
                 let source = UnsafeRawBufferPointer(rebasing: raw[..<(data.elementCount * 4)])

@@ -95,7 +95,6 @@ struct PadOperator: Operator {
             }
         }
         let gather = AxisTableGather(inputDims: input.shape, tables: tables, elementSize: input.dtype.size)
-        let size = input.dtype.size
         let source = buffers.inputs[0]!
         let destination = buffers.outputs[0]
         let pool = buffers.pool
