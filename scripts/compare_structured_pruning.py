@@ -2,23 +2,25 @@
 """Layer (block) pruning vs channel pruning at equal MAC reduction: latency and fidelity.
 
     compare_structured_pruning.py MODEL.onnx [--max-blocks 4] [--sparrow .build/release/sparrow] [--runs 20]
-                                  [--inputs 8] [--out table.md] [--keep DIR]
+                                  [--rounds 3] [--inputs 8] [--calibration DIR] [--out table.md]
+                                  [--keep DIR [--reuse]]
 
 For N = 1 .. --max-blocks this script
 
 1. converts MODEL with `sparrow convert --prune-blocks N --prune-blocks-report R.json` and reads the MAC reduction
-   1 - macs_after / macs_before from the report (blocks are chosen by the converter on its own 8 seeded random
-   calibration inputs),
+   1 - macs_after / macs_before from the report (blocks are chosen by the converter on --calibration DIR, passed
+   on to it, or else on its own 8 seeded random calibration inputs),
 2. finds the `--prune-channels F` whose MAC reduction (from `--prune-channels-report`, counted the same way:
    Conv/ConvTranspose/Gemm/MatMul multiply-accumulates at batch 1) is closest to it, by bisection over F,
 3. measures every model's latency with `sparrow run --runs R --threads 1 --timing-json`: the median of R timed runs
    after 3 warm-up runs, taken in --rounds rounds that visit every model in turn, and the smallest of those
-   medians reported (a busy machine only ever adds time), and its fidelity against the dense conversion on --inputs held-out seeded N(0,1) inputs
-   (numpy seed 1234, not the converter's calibration seed): the mean over inputs of the cosine similarity of the
-   flattened outputs, and the top-1 agreement of the first output's argmax,
+   medians reported (a busy machine only ever adds time); and its fidelity against the dense conversion on
+   --inputs held-out seeded N(0,1) inputs (numpy seed 1234, not the converter's calibration seed): the mean over
+   inputs of the cosine similarity of the flattened outputs, and the top-1 agreement of the first output's argmax,
 
 then prints a Markdown table (and writes it to --out). Models with random weights (the zoo's) measure function
-preservation, not accuracy.
+preservation, not accuracy. With --keep DIR --reuse, models, reports and outputs already in DIR are not made
+again (to measure latency again on a quieter machine).
 """
 import argparse
 import json
@@ -67,12 +69,16 @@ class Study:
 
     def convert(self, name, flags):
         path = self.work / f"{name}.sparrow"
+        if self.args.reuse and path.exists():
+            return path
         run([self.args.sparrow, "convert", self.args.model, "-o", path] + self.shape_flags + flags)
         return path
 
     def blocks(self, count):
         report = self.work / f"blocks{count}.json"
-        path = self.convert(f"blocks{count}", ["--prune-blocks", str(count), "--prune-blocks-report", report])
+        calibration = ["--calibration", self.args.calibration] if self.args.calibration else []
+        path = self.convert(f"blocks{count}", ["--prune-blocks", str(count), "--prune-blocks-report", report]
+                            + calibration)
         data = json.loads(report.read_text())
         return path, data
 
@@ -118,7 +124,8 @@ class Study:
         for index, input_path in enumerate(self.inputs):
             out_dir = self.work / f"{path.stem}_out{index}"
             out_dir.mkdir(exist_ok=True)
-            run([self.args.sparrow, "run", path, "--input", input_path, "--output-dir", out_dir])
+            if not (self.args.reuse and all((out_dir / f"{sanitize(n)}.npy").exists() for n in self.outputs)):
+                run([self.args.sparrow, "run", path, "--input", input_path, "--output-dir", out_dir])
             results.append([np.load(out_dir / f"{sanitize(name)}.npy") for name in self.outputs])
         return results
 
@@ -145,9 +152,13 @@ def main():
     parser.add_argument("--runs", type=int, default=20, help="timed runs per model and round (median taken)")
     parser.add_argument("--rounds", type=int, default=3, help="latency rounds over all models (min of medians)")
     parser.add_argument("--inputs", type=int, default=8, help="held-out inputs for the fidelity")
+    parser.add_argument("--calibration", type=Path, help="directory of .npy inputs for choosing blocks")
     parser.add_argument("--out", type=Path, help="also write the Markdown table here")
     parser.add_argument("--keep", type=Path, help="keep the converted models and reports in this directory")
+    parser.add_argument("--reuse", action="store_true", help="with --keep: reuse what the directory holds")
     args = parser.parse_args()
+    if args.reuse and not args.keep:
+        parser.error("--reuse needs --keep DIR")
     if args.runs < 20:
         parser.error("--runs must be at least 20")
 
