@@ -47,7 +47,7 @@ final class SessionTests: XCTestCase {
     }
 
     /// Tensors large enough that every splitting helper (element passes, row ranges, layout copies, im2col,
-    /// depthwise, the GEMM epilogue) hands work to the pool's second thread.
+    /// depthwise, the GEMM epilogue, band-parallel convolution with groups) hands work to the second thread.
     static func largeModel() throws -> Model {
         var g = ModelBuilder()
         let x = g.input("x", [.fixed(1), .fixed(16), .fixed(64), .fixed(64)])
@@ -59,8 +59,11 @@ final class SessionTests: XCTestCase {
         let wd = g.constant("wd", [16, 1, 3, 3], seed: 3)
         let dw = value("dw")
         g.node(.conv, "dw", [conv, wd], [dw], ["group": .int(16), "pads": .ints([1, 1, 1, 1])])
+        let wg = g.constant("wg", [16, 8, 3, 3], seed: 8)
+        let grouped = value("grouped")
+        g.node(.conv, "grouped", [dw, wg], [grouped], ["group": .int(2), "pads": .ints([1, 1, 1, 1]), "activation": .int(1)])
         let sum = value("sum")
-        g.node(.add, "add", [dw, x], [sum])
+        g.node(.add, "add", [grouped, x], [sum])
         let scale = g.constant("scale", [16], seed: 4), shift = g.constant("shift", [16], seed: 5)
         let mean = g.constant("mean", [16], seed: 6)
         let variance = g.constant("variance", [16], (0..<16).map { 1 + Float($0) / 16 })

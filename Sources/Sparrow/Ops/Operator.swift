@@ -8,12 +8,16 @@ package struct OpContext {
     package let values: [HostValue?]
     /// Constants stored sparse (CSR/COO), per input; operators that run sparse kernels read these.
     package let sparse: [SparseMatrix?]
+    /// Threads of the session's pool (kernels that give each thread its own scratch size the workspace by it).
+    package let threads: Int
 
-    package init(node: NodeDecl, inputs: [TensorType?], values: [HostValue?], sparse: [SparseMatrix?] = []) {
+    package init(node: NodeDecl, inputs: [TensorType?], values: [HostValue?], sparse: [SparseMatrix?] = [],
+                 threads: Int = 1) {
         self.node = node
         self.inputs = inputs
         self.values = values
         self.sparse = sparse
+        self.threads = max(threads, 1)
     }
 
     /// The sparse form of input `index` when it is a constant stored as CSR or COO.

@@ -225,7 +225,7 @@ private struct PlanBuilder {
             known.append(values[input])
         }
         return OpContext(node: node, inputs: inputs, values: known,
-                         sparse: node.inputs.map { $0.flatMap { sparse[$0] } })
+                         sparse: node.inputs.map { $0.flatMap { sparse[$0] } }, threads: pool.threadCount)
     }
 
     private mutating func plan(node index: Int) throws {

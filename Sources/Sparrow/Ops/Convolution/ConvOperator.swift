@@ -1,4 +1,5 @@
 internal import CKernels
+internal import COpenBLAS
 
 /// ONNX Conv over NCHW f32 with fused bias and activation. Three paths, chosen per layer at plan time:
 /// depthwise (C kernel), pointwise 1x1/stride 1/no pad (one sgemm per image, no copy), and general
@@ -57,7 +58,8 @@ struct ConvOperator: Operator {
         let l = try layout(context)
         if let sparse = try sparsePath(context) { return sparse.workspaceBytes }
         if l.isDepthwise || l.isPointwise { return 0 }
-        return l.reduction * bandRows(l) * l.geometry.output.w * MemoryLayout<Float>.size
+        let plan = BandPlan(l, threads: context.threads)
+        return plan.slots * l.reduction * plan.rows * l.geometry.output.w * MemoryLayout<Float>.size
     }
 
     static func prepare(_ context: OpContext, outputs: [TensorType], buffers: OpBuffers) throws -> Kernel {
@@ -122,7 +124,44 @@ struct ConvOperator: Operator {
         return Swift.min(l.geometry.output.h, Swift.max(rows, minimum, 1))
     }
 
+    /// How a GEMM-based convolution walks its output rows. With one thread, or when the map is too small for
+    /// every thread to get a band of at least `minimumColumns` outputs, bands are `bandRows(l)` tall and each
+    /// band's im2col and sgemm are split over the pool (`slots` = 1). Otherwise each thread runs whole bands
+    /// (im2col, sgemm and epilogue on its own band, in its own slice of the workspace): no synchronisation inside
+    /// a band and no packing duplicated across threads.
+    struct BandPlan {
+        let rows: Int
+        let count: Int
+        /// Workspace slices: one per thread in band-parallel mode, else 1.
+        let slots: Int
+
+        static let minimumColumns = 128
+
+        init(_ l: Layout, threads: Int) {
+            let height = l.geometry.output.h, width = l.geometry.output.w
+            let single = bandRows(l)
+            let singleCount = (height + single - 1) / max(single, 1)
+            if threads > 1 {
+                // Round the band count up to a multiple of the threads so that they finish together.
+                let wanted = (singleCount + threads - 1) / threads * threads
+                let rows = (height + wanted - 1) / wanted
+                let count = (height + rows - 1) / max(rows, 1)
+                if rows * width >= Self.minimumColumns && count >= threads {
+                    self.rows = rows
+                    self.count = count
+                    slots = threads
+                    return
+                }
+            }
+            rows = single
+            count = singleCount
+            slots = 1
+        }
+    }
+
     private static func gemmBased(_ l: Layout, _ activation: FusedActivationSpec, _ buffers: OpBuffers) -> Kernel {
+        let plan = BandPlan(l, threads: buffers.pool.threadCount)
+        if plan.slots > 1 { return bandParallel(l, activation, buffers, plan) }
         let g = l.geometry
         let config = spw_get_kernel_config().pointee
         let im2col = config.f32_im2col!
@@ -165,6 +204,71 @@ struct ConvOperator: Operator {
                     }
                     top = bottom
                 }
+            }
+        }
+    }
+}
+
+extension ConvOperator {
+    /// Each thread runs whole bands: im2col into its own workspace slice, single-threaded sgemm, epilogue.
+    fileprivate static func bandParallel(_ l: Layout, _ activation: FusedActivationSpec, _ buffers: OpBuffers,
+                                         _ plan: BandPlan) -> Kernel {
+        let g = l.geometry
+        let im2col = spw_get_kernel_config().pointee.f32_im2col!
+        let workspace = buffers.workspace?.assumingMemoryBound(to: Float.self)
+        let x = buffers.input(0), w = buffers.input(1), y = buffers.output(0)
+        let pool = buffers.pool
+        let epilogue = GemmEpilogue(bias: buffers.optionalInput(2), activation: activation, pool: pool)
+        let base = spw_f32_im2col_params(
+            input_channels: l.inputChannels, channel_offset: 0, group_channels: l.groupInputChannels,
+            input_height: g.input.h, input_width: g.input.w, output_height: g.output.h, output_width: g.output.w,
+            kernel_height: g.kernel.h, kernel_width: g.kernel.w, stride_h: g.stride.h, stride_w: g.stride.w,
+            dilation_h: g.dilation.h, dilation_w: g.dilation.w, pad_top: g.pads.top, pad_left: g.pads.left,
+            c_begin: 0, c_end: l.groupInputChannels, oy_begin: 0, oy_end: g.output.h)
+        let pointwise = l.isPointwise
+        let m = l.groupOutputChannels, n = l.outputPlane, k = l.reduction
+        let width = g.output.w, height = g.output.h
+        let groupChannels = l.groupInputChannels, groups = l.group, inputPlane = l.inputPlane
+        let slotFloats = k * plan.rows * width
+        let slots = plan.slots, bandRows = plan.rows, bandCount = plan.count
+        let inputImage = l.inputChannels * l.inputPlane, outputImage = l.outputChannels * n
+        var loops: [ParallelLoop] = []
+        for image in 0..<l.batch {
+            let xn = x + image * inputImage, yn = y + image * outputImage
+            loops.append(ParallelLoop(pool: pool, count: slots) { slot in
+                let columns = workspace.map { $0 + slot * slotFloats }
+                var band = slot
+                while band < bandCount {
+                    let top = band * bandRows, bottom = min(top + bandRows, height)
+                    let first = top * width, count = (bottom - top) * width
+                    var group = 0
+                    while group < groups {
+                        var b = xn + group * groupChannels * inputPlane + first
+                        var ldb = n
+                        if !pointwise, let columns {
+                            var p = base
+                            p.channel_offset = group * groupChannels
+                            p.oy_begin = top
+                            p.oy_end = bottom
+                            im2col(&p, xn, columns)
+                            b = UnsafePointer(columns)
+                            ldb = count
+                        }
+                        let c = yn + group * m * n + first
+                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(count), Int32(k), 1,
+                                    w + group * m * k, Int32(k), b, Int32(ldb), 0, c, Int32(n))
+                        epilogue.applyInline(c, rows: m, columns: count, rowStride: n, firstRow: group * m)
+                        group += 1
+                    }
+                    band += slots
+                }
+            })
+        }
+        return {
+            var index = 0
+            while index < loops.count {
+                loops[index].run()
+                index += 1
             }
         }
     }
