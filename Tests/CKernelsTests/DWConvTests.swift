@@ -1,6 +1,12 @@
 import CKernels
 import XCTest
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Depthwise convolution: every variant the CPU supports against the scalar reference, and the reference
 /// against a naive Swift implementation.
 final class DWConvTests: XCTestCase {
@@ -286,5 +292,162 @@ final class DWConvTests: XCTestCase {
         else { return XCTFail("no case") }
         let dispatched = Self.run({ spw_f32_dwconv($0, $1, $2, $3, $4) }, c)
         _ = assertClose(dispatched, Self.run(Self.reference, c), scale: Self.errorScale(c), "dispatch \(c)")
+    }
+
+    // MARK: - Specialised paths (3x3 and 5x5, stride 1 and 2, dilation 1)
+
+    /// Paddings up to kernel/2: symmetric, none, and asymmetric ones whose output leaves the last row and column
+    /// partly covered (more padding after than before, as TF "SAME" exports do with stride 2) or drops the last
+    /// input row and column (less after).
+    static func padVariants(_ k: Int) -> [(top: Int, left: Int, bottom: Int, right: Int)] {
+        let h = k / 2
+        return [(h, h, h, h), (0, 0, 0, 0), (h - 1, h - 1, h, h), (h, h, h - 1, h - 1), (h, h - 1, 0, h)]
+    }
+
+    /// Every specialised shape over the edge widths and heights (tile sizes +-1, 112), each padding, channel
+    /// ranges that start past 0 and end before the last channel (groups of 8 channels and a remainder), the three
+    /// clamps and a missing bias. `check` also verifies that nothing outside the channel range or past the output
+    /// is written (the outputs start as sentinels).
+    func testSpecialisedPathsEdgeSizes() {
+        var rng = SplitMix64(seed: 9)
+        let widths = [1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 33, 112]
+        let heights = [1, 2, 3, 5, 14]
+        let clamps: [(Float, Float)] = [(-.infinity, .infinity), (0, .infinity), (0, 6)]
+        let variants = self.variants
+        var index = 0
+        for (k, s) in [(3, 1), (3, 2), (5, 1), (5, 2)] {
+            for pads in Self.padVariants(k) {
+                for height in heights {
+                    for width in widths {
+                        index += 1
+                        let channels = 11
+                        guard let c = Self.makeCase(
+                            &rng, channels: channels, height: height, width: width, kernel: (k, k), stride: (s, s),
+                            pads: pads, clamp: clamps[index % 3], channelRange: index % 3..<channels - index % 2,
+                            withBias: index % 4 != 0)
+                        else { continue }
+                        if !check(c, variants: variants) { return }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Rows narrower than 8 on images too tall to be taken whole: one partial vector per row, whose stores spill
+    /// into the next row except at the end of the range.
+    func testTallNarrowImages() {
+        var rng = SplitMix64(seed: 10)
+        let variants = self.variants
+        for (k, s) in [(3, 1), (3, 2), (5, 1), (5, 2)] {
+            for width in [1, 2, 3, 5, 7, 9] {
+                for pads in Self.padVariants(k) {
+                    guard let c = Self.makeCase(
+                        &rng, channels: 10, height: 61, width: width, kernel: (k, k), stride: (s, s), pads: pads,
+                        clamp: (0, 6), channelRange: 1..<9, withBias: width % 2 == 0)
+                    else { continue }
+                    if !check(c, variants: variants) { return }
+                }
+            }
+        }
+    }
+
+    /// Widths on both sides of each path's limit (the rings and images on the stack): 3x3 stride 1 takes 4 rows
+    /// per block up to 302 inputs, single rows up to 766, then the generic row; stride 2 and 5x5 take 8 channels
+    /// per vector up to 56 outputs (5x5 stride 1: 64), then the row ring, then single rows.
+    func testWidthsAcrossPathLimits() {
+        var rng = SplitMix64(seed: 11)
+        let variants = self.variants
+        let cases: [(k: Int, s: Int, widths: [Int])] = [
+            (3, 1, [300, 302, 303, 320, 766, 767, 800]),
+            (3, 2, [112, 113, 128, 129, 334, 336, 340, 606, 608, 620]),
+            (5, 1, [64, 65, 68, 380, 381, 508, 509, 520]),
+            (5, 2, [112, 113, 428, 429, 440]),
+        ]
+        for shape in cases {
+            for width in shape.widths {
+                for pads in [Self.padVariants(shape.k)[0], Self.padVariants(shape.k)[2]] {
+                    guard let c = Self.makeCase(
+                        &rng, channels: 3, height: 6, width: width, kernel: (shape.k, shape.k),
+                        stride: (shape.s, shape.s), pads: pads, clamp: (0, 6), channelRange: 1..<3)
+                    else { continue }
+                    if !check(c, variants: variants) { return }
+                }
+            }
+        }
+    }
+
+    /// Floats in their own pages, with an inaccessible page on each side, placed so that the last element ends at
+    /// the following page (`atEnd`) or the first begins right after the preceding one: a kernel that reads one
+    /// element past (before) them faults.
+    final class GuardedFloats {
+        private let base: UnsafeMutableRawPointer
+        private let mappedBytes: Int
+        let pointer: UnsafeMutablePointer<Float>
+
+        init(_ values: [Float], atEnd: Bool) {
+            let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+            let bytes = values.count * MemoryLayout<Float>.stride
+            let dataPages = max(1, (bytes + page - 1) / page)
+            mappedBytes = (dataPages + 2) * page
+            let mapped = mmap(nil, mappedBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+            guard let mapped, mapped != UnsafeMutableRawPointer(bitPattern: -1) else { fatalError("mmap failed") }
+            base = mapped
+            precondition(mprotect(base, page, PROT_NONE) == 0)
+            precondition(mprotect(base + (dataPages + 1) * page, page, PROT_NONE) == 0)
+            let start = atEnd ? (dataPages + 1) * page - bytes : page
+            pointer = (base + start).bindMemory(to: Float.self, capacity: max(values.count, 1))
+            pointer.initialize(from: values, count: values.count)
+        }
+
+        deinit { munmap(base, mappedBytes) }
+    }
+
+    /// Runs `fn` on `c` with only the channel range's inputs, weights and biases in accessible memory (against a
+    /// guard page after them, or before them), passing base pointers offset back by c_begin channels as a caller
+    /// splitting channels across threads would.
+    static func runGuarded(_ fn: spw_f32_dwconv_ukernel_fn, _ c: Case, atEnd: Bool) -> [Float] {
+        let p = c.params
+        let range = Int(p.c_begin)..<Int(p.c_end)
+        let inSize = Int(p.input_height * p.input_width), taps = Int(p.kernel_height * p.kernel_width)
+        let input = GuardedFloats(Array(c.input[range.lowerBound * inSize..<range.upperBound * inSize]), atEnd: atEnd)
+        let weights = GuardedFloats(Array(c.weights[range.lowerBound * taps..<range.upperBound * taps]), atEnd: atEnd)
+        let bias = c.bias.map { GuardedFloats(Array($0[range]), atEnd: atEnd) }
+        var params = p
+        var output = [Float](repeating: sentinel, count: c.outputCount + guardCount)
+        output.withUnsafeMutableBufferPointer { out in
+            fn(&params, UnsafePointer(input.pointer - range.lowerBound * inSize),
+               UnsafePointer(weights.pointer - range.lowerBound * taps),
+               bias.map { UnsafePointer($0.pointer - range.lowerBound) }, out.baseAddress)
+        }
+        return output
+    }
+
+    /// The specialised paths read nothing outside the channel range's inputs, weights and biases: a read past the
+    /// last row of the last channel (or before the first of the first) faults.
+    func testReadsStayInsideChannelRange() {
+        var rng = SplitMix64(seed: 12)
+        let variants = [KernelRegistry.reference(of: SPW_OP_F32_DWCONV)] + self.variants
+        let sizes = [(1, 1), (2, 3), (5, 7), (3, 8), (14, 9), (5, 17), (7, 7), (14, 14), (14, 33), (3, 112), (40, 5)]
+        for (k, s) in [(3, 1), (3, 2), (5, 1), (5, 2)] {
+            for (index, size) in sizes.enumerated() {
+                let pads = Self.padVariants(k)[index % 5]
+                let (channels, range) = [(19, 3..<14), (9, 8..<9), (8, 0..<8)][index % 3]
+                guard let c = Self.makeCase(
+                    &rng, channels: channels, height: size.0, width: size.1, kernel: (k, k), stride: (s, s),
+                    pads: pads, clamp: (0, 6), channelRange: range, withBias: index % 4 != 3)
+                else { continue }
+                let expected = Self.run(Self.reference, c)
+                let scale = Self.errorScale(c)
+                for variant in variants {
+                    for atEnd in [true, false] {
+                        let actual = Self.runGuarded(variant.fn.f32_dwconv!, c, atEnd: atEnd)
+                        if !assertClose(actual, expected, scale: scale,
+                                        "\(KernelRegistry.name(variant)) guarded atEnd=\(atEnd) \(c)") {
+                            return
+                        }
+                    }
+                }
+            }
+        }
     }
 }

@@ -1,6 +1,6 @@
-// The AVX2 depthwise kernel as it was before the multi-row 3x3/5x5 paths (f32-dwconv-1x8-avx2.c), kept verbatim
-// under another name for CKernels/bench/dwconv_bench.c to compare against. Compiled only with
-// -DSPW_DWCONV_EXPERIMENTS (never in the SwiftPM target, never registered).
+// The AVX2 depthwise kernel as it was before the specialised 3x3/5x5 paths (commit 0391982), kept verbatim under
+// another name for CKernels/bench/dwconv_bench.c to compare against. Only with -DSPW_DWCONV_EXPERIMENTS; without it
+// (the SwiftPM build) this file compiles to nothing, and the function is never registered.
 #ifdef SPW_DWCONV_EXPERIMENTS
 // Depthwise convolution, AVX2+FMA: 8 outputs of one row per step, along the output width.
 //
