@@ -89,6 +89,22 @@ final class FormatTests: XCTestCase {
         }
     }
 
+    /// A sparse constant that is itself a graph output comes out dense (no arena slot, no kernel reads it).
+    func testSparseConstantAsGraphOutput() throws {
+        for encode in [Self.csr, Self.coo] {
+            var b = ModelBuilder()
+            let x = b.input("x", [.fixed(1)])
+            let w = b.constant("w", [4, 6], storage: encode(&b))
+            let y = b.value("y")
+            b.node(.relu, "relu", [x], [y])
+            b.outputs = [y, w]
+            let session = try Session(model: try Model(bytes: b.encode()))
+            let outputs = try session.run([Tensor(shape: [1], floats: [2])])
+            XCTAssertEqual(outputs[1].shape, [4, 6])
+            XCTAssertEqual(outputs[1].floats, Self.weights)
+        }
+    }
+
     func testRoundTripKeepsGraphAndMetadata() throws {
         let bytes = Self.model(Self.csr)
         let model = try Model(bytes: bytes)

@@ -118,6 +118,8 @@ private struct PlanBuilder {
     mutating func analyze() throws {
         try bindInputs()
         try loadConstants()
+        // A graph output is copied out of a dense buffer, even when the file stores it sparse.
+        for output in graph.outputs where sparse[output] != nil && external[output] == nil { try expandSparse(output) }
         for index in graph.nodes.indices { try plan(node: index) }
     }
 
