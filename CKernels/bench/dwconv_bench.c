@@ -2,21 +2,22 @@
 // EfficientNet-B0 / MobileNetV3 (5x5). Not part of the SwiftPM target (Package.swift excludes bench/). Build and
 // run from the package root:
 //
-//   clang -O2 -DSPW_DWCONV_EXPERIMENTS -I CKernels/include -I CKernels/src CKernels/bench/dwconv_bench.c \
+//   clang -O2 -I CKernels/include -I CKernels/src CKernels/bench/dwconv_bench.c \
 //       CKernels/src/f32-dwconv/*.c CKernels/src/cpu/cpu.c -lpthread -o /tmp/dwconv_bench
 //   /tmp/dwconv_bench                 # every variant the CPU supports, 1 thread, wall clock
 //   /tmp/dwconv_bench -cpu            # timed with the thread's CPU clock (use on a busy machine)
 //   /tmp/dwconv_bench -q              # quick: fewer samples
 //   /tmp/dwconv_bench -s 3            # shape 3 only
-//   /tmp/dwconv_bench -v baseline,1x8 # variants whose name contains one of the words
+//   /tmp/dwconv_bench -v 1x8,1x16     # variants whose name contains one of the words
 //   /tmp/dwconv_bench -all            # also the 5x5 layers
 //   /tmp/dwconv_bench -l 8,112,112,3,2 # one layer given as channels,height,width,kernel,stride
 //   /tmp/dwconv_bench -c 16           # at most 16 channels per layer (data mostly in L2: compute, not memory)
 //   /tmp/dwconv_bench -r              # the variants take their turns in reverse order
 //
 // Only the depthwise sources and cpu.c are linked (the variants are called directly, not through the registry), so
-// the benchmark builds while other kernels are being edited. With -DSPW_DWCONV_EXPERIMENTS the AVX2 kernel as it
-// was before the specialised paths (f32-dwconv-1x8-avx2-baseline.c) is timed too, and "speedup" is relative to it.
+// the benchmark builds while other kernels are being edited. The "old AVX2" column of the table below is the kernel
+// before the specialised paths: `git show e798e9e:CKernels/src/f32-dwconv/f32-dwconv-1x8-avx2.c`, its function
+// renamed `spw_f32_dwconv_ukernel_1x8__avx2_baseline`, compiled in with -DSPW_DWCONV_EXPERIMENTS.
 // Layers: NCHW, one image, pad kernel/2 on every side, bias, ReLU6. Inputs and weights uniform in [-1, 1).
 // Each sample times enough calls to last >= 0.5 ms; the figure is the median of the samples, per call; the variants
 // take turns (one sample each per round). The last line sums the MobileNetV2 layers.

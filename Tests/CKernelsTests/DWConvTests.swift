@@ -376,31 +376,6 @@ final class DWConvTests: XCTestCase {
         }
     }
 
-    /// Floats in their own pages, with an inaccessible page on each side, placed so that the last element ends at
-    /// the following page (`atEnd`) or the first begins right after the preceding one: a kernel that reads one
-    /// element past (before) them faults.
-    final class GuardedFloats {
-        private let base: UnsafeMutableRawPointer
-        private let mappedBytes: Int
-        let pointer: UnsafeMutablePointer<Float>
-
-        init(_ values: [Float], atEnd: Bool) {
-            let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-            let bytes = values.count * MemoryLayout<Float>.stride
-            let dataPages = max(1, (bytes + page - 1) / page)
-            mappedBytes = (dataPages + 2) * page
-            let mapped = mmap(nil, mappedBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
-            guard let mapped, mapped != UnsafeMutableRawPointer(bitPattern: -1) else { fatalError("mmap failed") }
-            base = mapped
-            precondition(mprotect(base, page, PROT_NONE) == 0)
-            precondition(mprotect(base + (dataPages + 1) * page, page, PROT_NONE) == 0)
-            let start = atEnd ? (dataPages + 1) * page - bytes : page
-            pointer = (base + start).bindMemory(to: Float.self, capacity: max(values.count, 1))
-            pointer.initialize(from: values, count: values.count)
-        }
-
-        deinit { munmap(base, mappedBytes) }
-    }
 
     /// Runs `fn` on `c` with only the channel range's inputs, weights and biases in accessible memory (against a
     /// guard page after them, or before them), passing base pointers offset back by c_begin channels as a caller
