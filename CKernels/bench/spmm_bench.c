@@ -117,7 +117,7 @@ typedef struct job {
 static void run(const job* j) {
   const layer* l = j->l;
   if (j->fn != NULL) {
-    const spw_f32_spmm_params p = {
+    const spw_f32_spmm_params p = {.residual = NULL,
       .rows = l->cout, .pixels = l->hw, .output_stride = l->hw, .output_min = 0.0f, .output_max = INFINITY};
     j->fn(&p, l->input, l->row_pointers, l->offsets, l->values, l->bias, l->output);
   } else {

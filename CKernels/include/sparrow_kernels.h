@@ -135,12 +135,16 @@ typedef struct spw_f32_im2col_params {
 
 /// GEMM epilogue on a row-major block: data[r][col] = clamp(data[r][col] + bias[r], output_min, output_max) for
 /// r < rows, col < cols, with data[r] at data + r * row_stride (row_stride >= cols). bias may be NULL (zero).
+/// With a residual (a fused residual Add): data[r][col] = clamp((data[r][col] + bias[r]) + residual[r *
+/// residual_stride + col], …), the two additions in that order in every variant; residual may equal data.
 typedef struct spw_f32_bias_act_params {
   size_t rows;
   size_t cols;
   size_t row_stride;
   float output_min;
   float output_max;
+  const float* residual;   ///< NULL: none
+  size_t residual_stride;  ///< elements between residual rows (>= cols when residual is set)
 } spw_f32_bias_act_params;
 
 /// Max and average pooling, NCHW, one image, channels [c_begin, c_end) (input/output layouts as for dwconv).
@@ -197,6 +201,11 @@ typedef struct spw_f32_gavgpool_params {
 ///   between pixels and output_stride are untouched).
 /// - bias may be NULL (zero). Clamps as for dwconv: none = [-INFINITY, +INFINITY], ReLU = [0, +INFINITY],
 ///   ReLU6 = [0, 6]; a NaN sum stays NaN.
+/// - residual (NULL: none) is added to the finished sum before the clamp: output[r*output_stride + p] =
+///   clamp(sum + residual[r*residual_stride + p], …). It serves a fused residual Add, and lets a caller split the
+///   nonzeros of each row into runs of input channels (one call per run, each later call taking the output as
+///   its residual, with no bias and no clamp but in the last). residual may equal output (same stride); it is
+///   read for p < pixels only. Threads splitting rows or pixels offset it like output.
 /// - Each output is accumulated from its bias in nonzero order (j ascending), so variants differ from the scalar
 ///   reference by FMA contraction only.
 /// - Threads may split rows (as above) or pixels (input + p0, output + p0, pixels = count); rows = 0 or
@@ -207,6 +216,8 @@ typedef struct spw_f32_spmm_params {
   size_t output_stride;  ///< elements between consecutive output rows (>= pixels)
   float output_min;      ///< fused clamp
   float output_max;
+  const float* residual;   ///< added before the clamp; NULL: none
+  size_t residual_stride;  ///< elements between residual rows (>= pixels when residual is set)
 } spw_f32_spmm_params;
 
 // MARK: - Kernel function types

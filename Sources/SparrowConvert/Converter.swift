@@ -199,7 +199,15 @@ public enum Converter {
                                        nodesAfter: graph.nodes.count, seconds: Date().timeIntervalSince(pruneStart)))
         }
         report.pruning = sparsity.report
-        let (description, blobs) = try GraphLowering.lower(graph, inferredTypes: inferred,
+        // Residual Adds fuse last: the structured-pruning steps above read them as blocks and channel ties. On a
+        // copy, so that the pruning masks compare the same nodes before and after.
+        var fused = graph
+        let fuseStart = Date(), beforeFusion = fused.nodes.count
+        try FuseResidualAddPass(types: inferred).run(&fused)
+        try FuseActivationPass().run(&fused)
+        report.stages.append(.init(name: "fuse-residual-add", nodesBefore: beforeFusion,
+                                   nodesAfter: fused.nodes.count, seconds: Date().timeIntervalSince(fuseStart)))
+        let (description, blobs) = try GraphLowering.lower(fused, inferredTypes: inferred,
                                                            weightEncodings: sparsity.encodings)
         let metadata: [(key: String, value: String)] = [
             ("producer", "sparrow-convert"),

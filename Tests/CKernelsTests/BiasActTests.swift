@@ -42,6 +42,64 @@ final class BiasActTests: XCTestCase {
         }
     }
 
+    /// With a residual: (y + bias) + residual, then the clamp; variants bit-identical to the reference, separate
+    /// residual (against a guard page) or in place.
+    func testResidualVariantsMatchReference() {
+        var rng = SplitMix64(seed: 22)
+        let reference = KernelRegistry.reference(of: SPW_OP_F32_BIAS_ACT).fn.f32_bias_act!
+        let all = [KernelRegistry.reference(of: SPW_OP_F32_BIAS_ACT)]
+            + KernelRegistry.testableVariants(of: SPW_OP_F32_BIAS_ACT)
+        for cols in [1, 5, 8, 9, 17, 33, 49, 64, 65, 196] {
+            for (index, clamp) in [(-Float.infinity, Float.infinity), (0, .infinity), (0, 6)].enumerated() {
+                let rows = 1 + (cols + index) % 4
+                let stride = cols + index
+                let residualStride = cols + 2 * index
+                var p = spw_f32_bias_act_params()
+                p.rows = rows
+                p.cols = cols
+                p.row_stride = stride
+                p.output_min = clamp.0
+                p.output_max = clamp.1
+                var data = [Float](repeating: sentinel, count: rows * stride + guardCount)
+                for r in 0..<rows { for c in 0..<cols { data[r * stride + c] = rng.nextSignedUnitFloat() * 8 } }
+                let bias: [Float]? = index == 1 ? nil : rng.floats(rows, scale: 8)
+                let residual = rng.floats((rows - 1) * residualStride + cols, scale: 8)
+                let guarded = GuardedFloats(residual, atEnd: true)
+                p.residual = UnsafePointer(guarded.pointer)
+                p.residual_stride = residualStride
+                var expected = data
+                for r in 0..<rows {
+                    for c in 0..<cols {
+                        let y = data[r * stride + c] + (bias?[r] ?? 0)
+                        expected[r * stride + c] = min(max(y + residual[r * residualStride + c], clamp.0), clamp.1)
+                    }
+                }
+                XCTAssertEqual(Self.run(reference, p, data: data, bias: bias), expected, "reference cols=\(cols)")
+                // In place: the data is its own residual.
+                var inPlace = p
+                inPlace.residual_stride = stride
+                var doubled = data
+                for r in 0..<rows {
+                    for c in 0..<cols {
+                        let x = data[r * stride + c], y = x + (bias?[r] ?? 0)
+                        doubled[r * stride + c] = min(max(y + x, clamp.0), clamp.1)
+                    }
+                }
+                for variant in all {
+                    let fn = variant.fn.f32_bias_act!, name = KernelRegistry.name(variant)
+                    var y = data
+                    y.withUnsafeMutableBufferPointer { buffer in
+                        inPlace.residual = UnsafePointer(buffer.baseAddress!)
+                        bias.withOptionalPointer { b in fn(&inPlace, b, buffer.baseAddress) }
+                    }
+                    guard assertIdentical(Self.run(fn, p, data: data, bias: bias), expected, "\(name) cols=\(cols)"),
+                          assertIdentical(y, doubled, "\(name) in place cols=\(cols)")
+                    else { return }
+                }
+            }
+        }
+    }
+
     func testReferenceSemantics() {
         var p = spw_f32_bias_act_params()
         p.rows = 2

@@ -50,7 +50,7 @@ final class CorruptFileTests: XCTestCase {
         magic[0] = UInt8(ascii: "X")
         expectInvalid(withHeaderCRC(magic), containing: "magic")
         bytes[8] = 2
-        expectInvalid(withHeaderCRC(bytes), containing: "version 2.0")
+        expectInvalid(withHeaderCRC(bytes), containing: "version 2.\(FormatConstants.minorVersion)")
     }
 
     func testOutOfRangeCSRColumn() {

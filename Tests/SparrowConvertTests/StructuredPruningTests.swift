@@ -196,7 +196,7 @@ final class StructuredPruningTestsBlocks: XCTestCase {
         let result = try convert(residualNet(scales: ["a2": 1e-4]), ConvertOptions(prune: 0.5, pruneBlocks: 1))
         let report = try XCTUnwrap(result.report.blockPruning)
         XCTAssertEqual(report.removed, ["sa_node"])
-        XCTAssertEqual(result.report.stages.suffix(2).map(\.name), ["prune-blocks", "magnitude-prune"])
+        XCTAssertEqual(result.report.stages.suffix(3).map(\.name), ["prune-blocks", "magnitude-prune", "fuse-residual-add"])
         XCTAssertFalse(result.report.pruning.layers.contains { $0.node == "a1_node" })
         let model = try Model(bytes: result.bytes)
         XCTAssertTrue(model.metadata.contains { $0.key == "convert.options" && $0.value.contains("prune-blocks=1 ") })
@@ -252,7 +252,7 @@ final class StructuredPruningTestsSensitivity: XCTestCase {
         XCTAssertGreaterThan(mean(1), mean(2))
         XCTAssertGreaterThan(mean(2), mean(3))
         XCTAssertEqual(result.bytes, plain.bytes, "measuring changes nothing in the model")
-        XCTAssertEqual(result.report.stages.last?.name, "sensitivity")
+        XCTAssertEqual(result.report.stages.suffix(2).map(\.name), ["sensitivity", "fuse-residual-add"])
 
         let lines = SensitivityTable.render(report)
         XCTAssertEqual(lines.count, 2 + 9)

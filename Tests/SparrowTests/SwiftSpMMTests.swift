@@ -46,17 +46,26 @@ final class SwiftSpMMTests: XCTestCase {
                         let stride = pixels + 2
                         var expected = [Float](repeating: -7, count: rows * stride)
                         var actual = expected
+                        // Every other case adds a residual (its own stride), as a fused residual Add does.
+                        let residualStride = pixels + 1
+                        let residual = (0..<(rows * residualStride)).map { _ in Float(random.next() * 4 - 2) }
+                        let withResidual = (pixels + clampIndex) % 2 == 0
                         var p = spw_f32_spmm_params(rows: rows, pixels: pixels, output_stride: stride,
-                                                    output_min: clamp.0, output_max: clamp.1)
+                                                    output_min: clamp.0, output_max: clamp.1,
+                                                    residual: nil, residual_stride: residualStride)
                         func call(_ f: spw_f32_spmm_ukernel_fn, _ out: inout [Float]) {
-                            input.withUnsafeBufferPointer { x in
-                                out.withUnsafeMutableBufferPointer { y in
-                                    if let bias {
-                                        bias.withUnsafeBufferPointer { f(&p, x.baseAddress, rowPointers, offsets, values, $0.baseAddress, y.baseAddress) }
-                                    } else {
-                                        f(&p, x.baseAddress, rowPointers, offsets, values, nil, y.baseAddress)
+                            residual.withUnsafeBufferPointer { r in
+                                p.residual = withResidual ? r.baseAddress : nil
+                                input.withUnsafeBufferPointer { x in
+                                    out.withUnsafeMutableBufferPointer { y in
+                                        if let bias {
+                                            bias.withUnsafeBufferPointer { f(&p, x.baseAddress, rowPointers, offsets, values, $0.baseAddress, y.baseAddress) }
+                                        } else {
+                                            f(&p, x.baseAddress, rowPointers, offsets, values, nil, y.baseAddress)
+                                        }
                                     }
                                 }
+                                p.residual = nil
                             }
                         }
                         call(scalar, &expected)

@@ -12,9 +12,11 @@ void spw_f32_spmm_ukernel_1x1__scalar(
     SPW_DEBUG_ASSERT(j_begin <= j_end);
     const float b = bias != NULL ? bias[r] : 0.0f;
     float* out = output + r * p->output_stride;
+    const float* res = p->residual != NULL ? p->residual + r * p->residual_stride : NULL;
     for (size_t x = 0; x < p->pixels; x++) {
       float acc = b;
       for (uint32_t j = j_begin; j < j_end; j++) acc += values[j] * input[offsets[j] + x];
+      if (res != NULL) acc += res[x];
       out[x] = spw_clamp_f32(acc, p->output_min, p->output_max);
     }
   }

@@ -37,12 +37,18 @@ SPW_INLINE void fma_nonzero(__m256* acc, const float* x, __m256 w, __m256i mask,
   }
 }
 
-// Clamps and stores NV vectors; the last one holds `tail` (< 8) pixels when MASKED. The elements after the row's
-// last pixel belong to the caller (output_stride may exceed pixels), so no full-vector spill store here.
-SPW_INLINE void store_row(float* out, const __m256* acc, __m256 vmin, __m256 vmax, size_t tail, const int NV,
-                          const bool MASKED) {
+// Adds the residual row (when not NULL), clamps and stores NV vectors; the last one holds `tail` (< 8) pixels when
+// MASKED. The elements after the row's last pixel belong to the caller (output_stride may exceed pixels), so no
+// full-vector spill store here.
+SPW_INLINE void store_row(float* out, const float* res, const __m256* acc, __m256 vmin, __m256 vmax, __m256i mask,
+                          size_t tail, const int NV, const bool MASKED) {
   for (int v = 0; v < NV; v++) {
-    const __m256 y = _mm256_min_ps(vmax, _mm256_max_ps(vmin, acc[v]));
+    __m256 sum = acc[v];
+    if (res != NULL) {
+      sum = _mm256_add_ps(sum, (MASKED && v == NV - 1) ? _mm256_maskload_ps(res + 8 * v, mask)
+                                                        : _mm256_loadu_ps(res + 8 * v));
+    }
+    const __m256 y = _mm256_min_ps(vmax, _mm256_max_ps(vmin, sum));
     if (MASKED && v == NV - 1) {
       spw_avx2_store_partial(out + 8 * v, y, (ptrdiff_t)tail);
     } else {
@@ -82,7 +88,8 @@ SPW_INLINE void spmm_tile(
     for (uint32_t j = begin[i] + common; j < end[i]; j++) {
       fma_nonzero(acc[i], in + offsets[j], _mm256_broadcast_ss(values + j), mask, NV, MASKED);
     }
-    store_row(output + (r + i) * p->output_stride + x, acc[i], vmin, vmax, tail, NV, MASKED);
+    const float* res = p->residual != NULL ? p->residual + (r + i) * p->residual_stride + x : NULL;
+    store_row(output + (r + i) * p->output_stride + x, res, acc[i], vmin, vmax, mask, tail, NV, MASKED);
   }
 }
 

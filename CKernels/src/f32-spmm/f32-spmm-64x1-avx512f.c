@@ -23,10 +23,16 @@ SPW_INLINE void fma_nonzero(__m512* acc, const float* x, __m512 w, __mmask16 mas
   }
 }
 
-SPW_INLINE void store_row(float* out, const __m512* acc, __m512 vmin, __m512 vmax, __mmask16 mask, const int NV,
-                          const bool MASKED) {
+// Adds the residual row (when not NULL), clamps and stores NV vectors.
+SPW_INLINE void store_row(float* out, const float* res, const __m512* acc, __m512 vmin, __m512 vmax, __mmask16 mask,
+                          const int NV, const bool MASKED) {
   for (int v = 0; v < NV; v++) {
-    const __m512 y = _mm512_min_ps(vmax, _mm512_max_ps(vmin, acc[v]));
+    __m512 sum = acc[v];
+    if (res != NULL) {
+      sum = _mm512_add_ps(sum, (MASKED && v == NV - 1) ? _mm512_maskz_loadu_ps(mask, res + 16 * v)
+                                                        : _mm512_loadu_ps(res + 16 * v));
+    }
+    const __m512 y = _mm512_min_ps(vmax, _mm512_max_ps(vmin, sum));
     if (MASKED && v == NV - 1) {
       _mm512_mask_storeu_ps(out + 16 * v, mask, y);
     } else {
@@ -51,7 +57,8 @@ SPW_INLINE void spmm_block(
     for (uint32_t j = begin; j < end; j++) {
       fma_nonzero(acc, in + offsets[j], _mm512_set1_ps(values[j]), mask, NV, MASKED);
     }
-    store_row(output + r * p->output_stride + x, acc, vmin, vmax, mask, NV, MASKED);
+    const float* res = p->residual != NULL ? p->residual + r * p->residual_stride + x : NULL;
+    store_row(output + r * p->output_stride + x, res, acc, vmin, vmax, mask, NV, MASKED);
   }
 }
 

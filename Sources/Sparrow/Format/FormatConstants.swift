@@ -2,7 +2,7 @@
 package enum FormatConstants {
     package static let magic: [UInt8] = Array("SPARROW".utf8) + [0]
     package static let majorVersion: UInt16 = 1
-    package static let minorVersion: UInt16 = 0
+    package static let minorVersion: UInt16 = 1
     package static let headerSize = 64
     package static let sectionEntrySize = 32
     package static let maxSections = 64

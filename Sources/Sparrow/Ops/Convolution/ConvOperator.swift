@@ -3,7 +3,11 @@ internal import COpenBLAS
 
 /// ONNX Conv over NCHW f32 with fused bias and activation. Three paths, chosen per layer at plan time:
 /// depthwise (C kernel), pointwise 1x1/stride 1/no pad (one sgemm per image, no copy), and general
-/// (im2col into the workspace, then sgemm per group).
+/// (im2col into the workspace, then sgemm per group); sparse weights take `SparseConvolution`.
+///
+/// Sparrow's own extension: an optional fourth input, a residual of the output's shape added after the bias and
+/// before the activation (`FuseResidualAddPass` folds Conv → Add [→ activation] into it, saving the Add's pass
+/// over memory). Group-1 convolutions only.
 struct ConvOperator: Operator {
     struct Layout {
         var batch: Int
@@ -44,8 +48,22 @@ struct ConvOperator: Operator {
             guard b.count == w.shape[0] else { throw context.fail("bias has \(b.count) values for \(w.shape[0]) channels") }
         }
         let geometry = try ConvGeometry(context, input: (x.shape[2], x.shape[3]), kernel: (w.shape[2], w.shape[3]))
-        return Layout(batch: x.shape[0], inputChannels: x.shape[1], outputChannels: w.shape[0], group: group,
-                      geometry: geometry)
+        let layout = Layout(batch: x.shape[0], inputChannels: x.shape[1], outputChannels: w.shape[0], group: group,
+                            geometry: geometry)
+        if context.hasInput(3) {
+            let residual = try context.input(3)
+            let output = [layout.batch, layout.outputChannels, geometry.output.h, geometry.output.w]
+            guard residual.dtype == .float32, residual.shape == output else {
+                throw context.fail("residual \(residual.dtype) \(residual.shape) does not match the output f32 \(output)")
+            }
+            guard group == 1 else { throw context.unsupported("a residual input needs group 1, got group \(group)") }
+        }
+        return layout
+    }
+
+    /// The residual input (a fused Add) as the epilogues take it: its base and the output's.
+    static func residual(_ buffers: OpBuffers) -> (base: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>)? {
+        buffers.optionalInput(3).map { ($0, buffers.output(0)) }
     }
 
     static func infer(_ context: OpContext) throws -> [TensorType] {
@@ -167,7 +185,8 @@ struct ConvOperator: Operator {
         let im2col = config.f32_im2col!
         let columns = buffers.workspace?.assumingMemoryBound(to: Float.self)
         let x = buffers.input(0), w = buffers.input(1), y = buffers.output(0)
-        let epilogue = GemmEpilogue(bias: buffers.optionalInput(2), activation: activation, pool: buffers.pool)
+        let epilogue = GemmEpilogue(bias: buffers.optionalInput(2), activation: activation, pool: buffers.pool,
+                                    residual: residual(buffers))
         let pool = buffers.pool
         let sgemm = ParallelSgemm(pool: pool, epilogue: epilogue)
         let im2colParams = spw_f32_im2col_params(
@@ -218,7 +237,8 @@ extension ConvOperator {
         let workspace = buffers.workspace?.assumingMemoryBound(to: Float.self)
         let x = buffers.input(0), w = buffers.input(1), y = buffers.output(0)
         let pool = buffers.pool
-        let epilogue = GemmEpilogue(bias: buffers.optionalInput(2), activation: activation, pool: pool)
+        let epilogue = GemmEpilogue(bias: buffers.optionalInput(2), activation: activation, pool: pool,
+                                    residual: residual(buffers))
         let base = spw_f32_im2col_params(
             input_channels: l.inputChannels, channel_offset: 0, group_channels: l.groupInputChannels,
             input_height: g.input.h, input_width: g.input.w, output_height: g.output.h, output_width: g.output.w,
@@ -313,6 +333,7 @@ private final class BandIm2col {
 /// plan time: `apply` stores the block it works on and hands the workers one prebuilt body.
 final class GemmEpilogue {
     let bias: UnsafePointer<Float>?
+    let residual: (base: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>)?
     let activation: FusedActivationSpec
     private let pool: ThreadPool
     private let run: spw_f32_bias_act_ukernel_fn
@@ -323,15 +344,19 @@ final class GemmEpilogue {
     private var chunks = 1
     private var body: (Int) -> Void = { _ in }
 
-    init(bias: UnsafePointer<Float>?, activation: FusedActivationSpec, pool: ThreadPool) {
+    /// - Parameter residual: a tensor laid out like the GEMM's output (`output` is the output's base), added
+    ///   after the bias and before the activation (a fused residual Add).
+    init(bias: UnsafePointer<Float>?, activation: FusedActivationSpec, pool: ThreadPool,
+         residual: (base: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>)? = nil) {
         self.bias = bias
+        self.residual = residual
         self.activation = activation
         self.pool = pool
         run = spw_get_kernel_config().pointee.f32_bias_act!
         body = { [unowned self] chunk in self.apply(chunk: chunk) }
     }
 
-    var isNoOp: Bool { bias == nil && activation.kind == .none }
+    var isNoOp: Bool { bias == nil && residual == nil && activation.kind == .none }
 
     /// - Parameter rowStride: distance between rows (defaults to `columns`: a dense block).
     func apply(_ data: UnsafeMutablePointer<Float>, rows: Int, columns: Int, rowStride: Int? = nil) {
@@ -354,8 +379,11 @@ final class GemmEpilogue {
     func applyInline(_ data: UnsafeMutablePointer<Float>, rows: Int, columns: Int, rowStride: Int, firstRow: Int) {
         if isNoOp { return }
         let clamp = activation.clamp
+        // The residual is laid out like the output, so the block's offset in the output is its offset there too.
         var p = spw_f32_bias_act_params(rows: rows, cols: columns, row_stride: rowStride,
-                                        output_min: clamp.min, output_max: clamp.max)
+                                        output_min: clamp.min, output_max: clamp.max,
+                                        residual: residual.map { $0.base + (data - $0.output) },
+                                        residual_stride: rowStride)
         run(&p, bias.map { $0 + firstRow }, data)
         if activation.needsSecondPass {
             var row = 0

@@ -1,3 +1,5 @@
+internal import CKernels
+
 /// Conv (group 1) whose weights are stored sparse, as one SpMM per image over a "phase-padded" copy of the
 /// input.
 ///
@@ -62,13 +64,14 @@ struct SparseConvolution {
         let kernelArea = g.kernel.h * g.kernel.w
         let phaseIndex = Dictionary(uniqueKeysWithValues: phases.enumerated().map { ($0.element.a * g.stride.w + $0.element.b, $0.offset) })
         let plane = phasePlane, width = phaseWidth
-        let offsets: SparseOffsets
+        let offsets: SpMMOperands
+        let runChannels = channelsPerRun
         if direct {
             let inputPlane = l.inputPlane
-            offsets = SparseOffsets(matrix) { $0 * inputPlane }
+            offsets = SpMMOperands(matrix, columnsPerRun: runChannels) { $0 * inputPlane }
         } else {
             let count = phases.count
-            offsets = SparseOffsets(matrix) { column in
+            offsets = SpMMOperands(matrix, columnsPerRun: runChannels * kernelArea) { column in
                 let channel = column / kernelArea, tap = column % kernelArea
                 let ky = tap / g.kernel.w * g.dilation.h, kx = tap % g.kernel.w * g.dilation.w
                 let phase = phaseIndex[(ky % g.stride.h) * g.stride.w + kx % g.stride.w]!
@@ -81,23 +84,30 @@ struct SparseConvolution {
         let wide = compacts ? workspace.map { $0 + l.inputChannels * phases.count * plane } : nil
         let outputImage = l.outputChannels * l.outputPlane, inputImage = l.inputChannels * l.inputPlane
         let clamp = activation.clamp
+        let residual = buffers.optionalInput(3)
         var steps: [() -> Void] = []
         for image in 0..<l.batch {
             let xn = x + image * inputImage, yn = y + image * outputImage
+            let rn = residual.map { (base: $0 + image * outputImage, stride: l.outputPlane) }
             if direct {
-                let product = SpMMPlan(matrix: matrix, offsets: offsets, input: xn, pixels: pixels, output: yn,
-                                       outputStride: l.outputPlane, bias: bias, clamp: clamp, pool: pool)
+                let product = SpMMPlan(operands: offsets, input: xn, pixels: pixels, output: yn,
+                                       outputStride: l.outputPlane, bias: bias, clamp: clamp, residual: rn,
+                                       pool: pool)
                 steps.append { product.run() }
             } else if let phaseBuffer {
                 let fill = phaseFill(input: xn, into: phaseBuffer, pool: pool)
                 let target = wide ?? yn
                 let stride = compacts ? g.output.h * width : l.outputPlane
-                let product = SpMMPlan(matrix: matrix, offsets: offsets, input: phaseBuffer, pixels: pixels,
-                                       output: target, outputStride: stride, bias: bias, clamp: clamp, pool: pool)
+                // W′-pitch outputs do not line up with the residual's rows: compaction adds it and clamps.
+                let product = SpMMPlan(operands: offsets, input: phaseBuffer, pixels: pixels,
+                                       output: target, outputStride: stride, bias: bias,
+                                       clamp: compacts && rn != nil ? (-.infinity, .infinity) : clamp,
+                                       residual: compacts ? nil : rn, pool: pool)
                 steps.append { fill.run() }
                 steps.append { product.run() }
                 if let wide {
-                    let compact = compaction(from: wide, to: yn, activation: activation, pool: pool)
+                    let compact = compaction(from: wide, to: yn, residual: rn?.base, activation: activation,
+                                             pool: pool)
                     steps.append { compact.run() }
                     continue
                 }
@@ -116,6 +126,24 @@ struct SparseConvolution {
                 }
             }
         }
+    }
+
+    /// Input channels per run of the SpMM (`SpMMOperands`): what one block of pixels reads of each channel is
+    /// the block (64 pixels, or all of them up to 96, the kernels' last pass) plus, through a phase-padded
+    /// input, the largest tap shift, in every phase read.
+    var channelsPerRun: Int {
+        let g = layout.geometry
+        let block = pixels <= 96 ? pixels : 64
+        var perChannel = block
+        if !direct {
+            let shift = (g.kernel.h - 1) * g.dilation.h / g.stride.h * phaseWidth + (g.kernel.w - 1) * g.dilation.w / g.stride.w
+            perChannel = phases.count * min(phasePlane, block + shift)
+        }
+        // Whole cache lines.
+        perChannel = (perChannel + 15) / 16 * 16
+        return SpMMOperands.enabled
+            ? SpMMOperands.channelsPerRun(channels: layout.inputChannels, floatsPerChannel: perChannel)
+            : layout.inputChannels
     }
 
     /// Copies one image into its zero-padded phases, split by channel.
@@ -151,18 +179,29 @@ struct SparseConvolution {
         }
     }
 
-    /// [Cout][Ho·W′] → [Cout][Ho][Wo], with the activation's second pass on the way.
+    /// [Cout][Ho·W′] → [Cout][Ho][Wo], with the activation's second pass on the way; with a residual (which
+    /// the SpMM left out, and with it the clamp), y = clamp(wide + residual) through the bias/clamp kernel.
     private func compaction(from wide: UnsafeMutablePointer<Float>, to y: UnsafeMutablePointer<Float>,
-                            activation: FusedActivationSpec, pool: ThreadPool) -> ParallelLoop {
+                            residual: UnsafePointer<Float>?, activation: FusedActivationSpec,
+                            pool: ThreadPool) -> ParallelLoop {
         let g = layout.geometry
         let channels = layout.outputChannels, width = phaseWidth
         let chunks = pool.threadCount == 1 ? 1 : min(channels, pool.threadCount * 2)
+        let clamp = activation.clamp
+        let biasAct = spw_get_kernel_config().pointee.f32_bias_act!
         return ParallelLoop(pool: pool, count: chunks) { chunk in
             for c in (chunk * channels / chunks)..<((chunk + 1) * channels / chunks) {
                 let source = wide + c * g.output.h * width
                 let target = y + c * g.output.h * g.output.w
                 for row in 0..<g.output.h {
                     (target + row * g.output.w).update(from: source + row * width, count: g.output.w)
+                }
+                if let residual {
+                    let plane = g.output.h * g.output.w
+                    var p = spw_f32_bias_act_params(rows: 1, cols: plane, row_stride: plane,
+                                                    output_min: clamp.min, output_max: clamp.max,
+                                                    residual: residual + c * plane, residual_stride: plane)
+                    biasAct(&p, nil, target)
                 }
                 activation.applySecondPass(target, count: g.output.h * g.output.w)
             }

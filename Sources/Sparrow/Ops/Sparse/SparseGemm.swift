@@ -25,8 +25,8 @@ struct SparseGemm {
         let a = buffers.input(0), bias = buffers.optionalInput(2), y = buffers.output(0)
         let pool = buffers.pool
         if m == 1 {
-            let offsets = SparseOffsets(matrix) { $0 }
-            let product = SpMMPlan(matrix: matrix, offsets: offsets, input: a, pixels: 1, output: y,
+            let offsets = SpMMOperands(matrix) { $0 }
+            let product = SpMMPlan(operands: offsets, input: a, pixels: 1, output: y,
                                    outputStride: 1, bias: bias, clamp: activation.clamp, pool: pool)
             return {
                 withExtendedLifetime(offsets) { product.run() }
@@ -35,8 +35,8 @@ struct SparseGemm {
         }
         let transposed = buffers.workspace!.assumingMemoryBound(to: Float.self)
         let result = transposed + k * m
-        let offsets = SparseOffsets(matrix) { $0 * m }
-        let product = SpMMPlan(matrix: matrix, offsets: offsets, input: transposed, pixels: m, output: result,
+        let offsets = SpMMOperands(matrix) { $0 * m }
+        let product = SpMMPlan(operands: offsets, input: transposed, pixels: m, output: result,
                                outputStride: m, bias: bias, clamp: activation.clamp, pool: pool)
         return {
             for row in 0..<m {

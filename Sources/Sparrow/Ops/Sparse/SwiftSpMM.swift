@@ -21,6 +21,7 @@ enum SwiftSpMM {
                     _ output: UnsafeMutablePointer<Float>) {
         let rows = p.rows, pixels = p.pixels, stride = p.output_stride
         let low = SIMD8<Float>(repeating: p.output_min), high = SIMD8<Float>(repeating: p.output_max)
+        let residual = p.residual, residualStride = p.residual_stride
         var start = 0
         while start + 32 <= pixels {
             for r in 0..<rows {
@@ -39,6 +40,13 @@ enum SwiftSpMM {
                     a3 += w * load(x + 24)
                     j += 1
                 }
+                if let residual {
+                    let z = residual + r * residualStride + start
+                    a0 += load(z)
+                    a1 += load(z + 8)
+                    a2 += load(z + 16)
+                    a3 += load(z + 24)
+                }
                 let y = output + r * stride + start
                 store(clamp(a0, low, high), y)
                 store(clamp(a1, low, high), y + 8)
@@ -56,6 +64,7 @@ enum SwiftSpMM {
                     a += SIMD8<Float>(repeating: values[j]) * load(input + Int(offsets[j]) + start)
                     j += 1
                 }
+                if let residual { a += load(residual + r * residualStride + start) }
                 store(clamp(a, low, high), output + r * stride + start)
             }
             start += 8
@@ -69,6 +78,7 @@ enum SwiftSpMM {
                     a += values[j] * input[Int(offsets[j]) + start]
                     j += 1
                 }
+                if let residual { a += residual[r * residualStride + start] }
                 output[r * stride + start] = clampScalar(a, p.output_min, p.output_max)
             }
             start += 1
