@@ -14,6 +14,12 @@ public struct LayerSummary: Sendable {
     public let weightBytes: Int
     /// Multiply-accumulates of one run (convolutions and matrix products; 0 for other ops).
     public let macs: Int
+    /// The part of `macs` whose weight is nonzero: `macs` scaled by the density of a weight stored sparse
+    /// (CSR/COO); equal to `macs` for a weight stored dense, even one that holds zeros.
+    public let nonzeroMACs: Int
+    /// Whether the kernel reads the weights in sparse form (SpMM), so that it performs `nonzeroMACs`; sparse
+    /// weights of a layer without a sparse kernel are expanded to dense at plan time and cost `macs`.
+    public let runsSparse: Bool
     /// Whether the node was evaluated at plan time and costs nothing per run.
     public let folded: Bool
 }
@@ -40,11 +46,26 @@ extension Session {
                     encoding = storage.name
                 }
             }
+            let macs = Self.macs(node.op, node, inputShapes, outputShapes)
             return LayerSummary(name: node.name, op: node.op, inputShapes: inputShapes, outputShapes: outputShapes,
-                                parameters: parameters, encoding: encoding, weightBytes: bytes,
-                                macs: Self.macs(node.op, node, inputShapes, outputShapes),
-                                folded: !running.contains(index))
+                                parameters: parameters, encoding: encoding, weightBytes: bytes, macs: macs,
+                                nonzeroMACs: Self.nonzeroMACs(macs, node, graph),
+                                runsSparse: plan.sparseNodes.contains(index), folded: !running.contains(index))
         }
+    }
+
+    /// `macs` times nonzeros / elements of the weight (input 1, the one `macs` reduces over) when it is stored
+    /// sparse. Exact in integers: nonzeros never exceed elements, so the quotient fits.
+    static func nonzeroMACs(_ macs: Int, _ node: NodeDecl, _ graph: GraphDescription) -> Int {
+        guard node.inputs.count >= 2, let weight = node.inputs[1], let storage = graph.tensors[weight].storage,
+              let elements = graph.tensors[weight].fixedShape?.reduce(1, *), elements > 0 else { return macs }
+        let nonzeros: Int
+        switch storage {
+        case .csr(let csr): nonzeros = csr.nonzeros
+        case .coo(let coo): nonzeros = coo.nonzeros
+        default: return macs
+        }
+        return elements.dividingFullWidth(macs.multipliedFullWidth(by: min(nonzeros, elements))).quotient
     }
 
     static func macs(_ op: OpKind, _ node: NodeDecl, _ inputs: [[Int]], _ outputs: [[Int]]) -> Int {

@@ -2,9 +2,12 @@
 struct LatencyStatistics: Equatable {
     let median: Double
     let p90: Double
+    let p99: Double
     let min: Double
     let max: Double
     let mean: Double
+    /// Population standard deviation (numpy's `np.std`, ddof 0).
+    let standardDeviation: Double
 
     /// `nil` for no samples.
     init?(_ samples: [Double]) {
@@ -12,9 +15,12 @@ struct LatencyStatistics: Equatable {
         let sorted = samples.sorted()
         median = LatencyStatistics.percentile(50, ofSorted: sorted)
         p90 = LatencyStatistics.percentile(90, ofSorted: sorted)
+        p99 = LatencyStatistics.percentile(99, ofSorted: sorted)
         min = sorted.first!
         max = sorted.last!
-        mean = sorted.reduce(0, +) / Double(sorted.count)
+        let mean = sorted.reduce(0, +) / Double(sorted.count)
+        self.mean = mean
+        standardDeviation = (sorted.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(sorted.count)).squareRoot()
     }
 
     /// The `p`-th percentile of ascending samples, interpolating linearly between the two nearest ranks (numpy's

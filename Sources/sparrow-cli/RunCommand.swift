@@ -66,7 +66,7 @@ struct RunCommand: ParsableCommand {
         if warmupRuns == 0, runs == 0, !profile {
             outputs = try session.run(tensors)
         } else {
-            outputs = try preallocatedOutputs(session, tensors)
+            outputs = try RunCommand.preallocatedOutputs(session, tensors)
             for _ in 0..<warmupRuns { try session.run(tensors, into: &outputs) }
             latencies.reserveCapacity(runs)
             for _ in 0..<runs {
@@ -115,7 +115,7 @@ struct RunCommand: ParsableCommand {
 
     /// Zero tensors of the planned output types, so that timed runs allocate nothing (a plain run if the
     /// session could not be planned up front).
-    private func preallocatedOutputs(_ session: Session, _ inputs: [Tensor]) throws -> [Tensor] {
+    static func preallocatedOutputs(_ session: Session, _ inputs: [Tensor]) throws -> [Tensor] {
         let shapes = session.outputShapes
         guard shapes.count == session.model.outputs.count else { return try session.run(inputs) }
         return zip(shapes, session.model.outputs).map { Tensor(zeros: $0, dtype: $1.dtype) }

@@ -3,19 +3,20 @@ import Foundation
 import Sparrow
 import SparrowConvert
 
-/// The `sparrow` command: convert, run and inspect models.
+/// The `sparrow` command: convert, run, inspect and benchmark models.
 @main
 struct SparrowCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sparrow",
-        abstract: "Convert, run and inspect compressed neural networks.",
+        abstract: "Convert, run, inspect and benchmark compressed neural networks.",
         discussion: """
             Typical use:
               sparrow convert model.onnx -o model.sparrow
               sparrow inspect model.sparrow
               sparrow run model.sparrow --input image.npy --runs 50
+              sparrow bench model.sparrow --threads 2 --json bench.json
             """,
-        subcommands: [ConvertCommand.self, RunCommand.self, InspectCommand.self])
+        subcommands: [ConvertCommand.self, RunCommand.self, InspectCommand.self, BenchCommand.self])
 
     /// Runs the command line. Every failure ends with one line `error: …` on stderr and exit code 1; help and
     /// version requests print as usual and exit with 0.

@@ -22,13 +22,16 @@ final class ExecutionPlan {
     let tensorTypes: [TensorType?]
     /// Constants that run in sparse form (read by SpMM kernels, never expanded to dense).
     let sparseConstants: Int
+    /// Nodes whose kernel reads a weight in sparse form, by node index.
+    let sparseNodes: Set<Int>
     private let memory: PlanMemory
 
     fileprivate init(inputTypes: [TensorType], outputTypes: [TensorType], steps: [Step],
                      inputSlots: [UnsafeMutableRawPointer], outputSources: [UnsafeRawPointer], arenaBytes: Int,
                      workspaceBytes: Int, unsharedBytes: Int, tensorTypes: [TensorType?], memory: PlanMemory,
-                     sparseConstants: Int) {
+                     sparseConstants: Int, sparseNodes: Set<Int>) {
         self.sparseConstants = sparseConstants
+        self.sparseNodes = sparseNodes
         self.inputTypes = inputTypes
         self.outputTypes = outputTypes
         self.steps = steps
@@ -337,21 +340,28 @@ private struct PlanBuilder {
             return arena + layout.offsets[tensor]!
         }
         var steps: [Step] = []
+        var sparseNodes: Set<Int> = []
         for nodeIndex in runNodes {
             let node = graph.nodes[nodeIndex]
             let context = try context(node)
+            let op = try operatorFor(node)
+            let readsSparse = node.inputs.indices.contains {
+                context.sparseInput($0) != nil && op.readsSparse(context, input: $0)
+            }
+            if readsSparse { sparseNodes.insert(nodeIndex) }
             let outputs = node.outputs.map { types[$0]! }
             // A constant read only in sparse form has no dense buffer: its kernel takes `OpContext.sparseInput`.
             let buffers = OpBuffers(
                 inputs: node.inputs.map { $0.flatMap { external[$0] == nil && sparse[$0] != nil ? nil : UnsafeRawPointer(address($0)) } },
                 outputs: node.outputs.map(address), workspace: workspace, pool: pool)
-            steps.append(Step(node: nodeIndex, kernel: try operatorFor(node).prepare(context, outputs: outputs, buffers: buffers)))
+            steps.append(Step(node: nodeIndex, kernel: try op.prepare(context, outputs: outputs, buffers: buffers)))
         }
         return ExecutionPlan(
             inputTypes: inputTypes, outputTypes: graph.outputs.map { types[$0]! }, steps: steps,
             inputSlots: graph.inputs.map(address), outputSources: graph.outputs.map { UnsafeRawPointer(address($0)) },
             arenaBytes: layout.size, workspaceBytes: workspaceBytes,
             unsharedBytes: intervals.reduce(0) { $0 + $1.bytes }, tensorTypes: types, memory: memory,
-            sparseConstants: sparse.indices.filter { sparse[$0] != nil && external[$0] == nil }.count)
+            sparseConstants: sparse.indices.filter { sparse[$0] != nil && external[$0] == nil }.count,
+            sparseNodes: sparseNodes)
     }
 }
