@@ -34,11 +34,14 @@ public struct ConvertOptions: Sendable {
     /// A directory of `.npy` inputs for the steps that measure fidelity (`--calibration`); `nil`: seeded random
     /// inputs (`Calibration`).
     public var calibrationDirectory: String?
+    /// Weight quantization (`--quantize`, `WeightQuantizationPlan`); after pruning, so it composes with it.
+    public var quantize: QuantizeMode?
 
     public init(inputShapes: [String: [Int]] = [:], prune: Double? = nil, pruneScope: PruneScope = .layer,
                 pruneSkip: Set<PruneSkip> = PruneSkip.defaults, pruneLayers: [String: Double] = [:],
                 sparseFormat: SparseFormat = .auto, pruneChannels: Double? = nil, pruneBlocks: Int? = nil,
-                sensitivity: Bool = false, pruneTargetFidelity: Double? = nil, calibrationDirectory: String? = nil) {
+                sensitivity: Bool = false, pruneTargetFidelity: Double? = nil, calibrationDirectory: String? = nil,
+                quantize: QuantizeMode? = nil) {
         self.inputShapes = inputShapes
         self.prune = prune
         self.pruneScope = pruneScope
@@ -50,6 +53,7 @@ public struct ConvertOptions: Sendable {
         self.sensitivity = sensitivity
         self.pruneTargetFidelity = pruneTargetFidelity
         self.calibrationDirectory = calibrationDirectory
+        self.quantize = quantize
     }
 
     /// The options as written into the file's `convert.options` metadata.
@@ -57,7 +61,7 @@ public struct ConvertOptions: Sendable {
         let shapes = inputShapes.keys.sorted().map { name in
             "input-shape=\(name)=" + inputShapes[name]!.map(String.init).joined(separator: "x")
         }
-        return (shapes + pruningSummary).joined(separator: " ")
+        return (shapes + pruningSummary + (quantize.map { ["quantize=\($0.rawValue)"] } ?? [])).joined(separator: " ")
     }
 }
 
@@ -86,6 +90,8 @@ public struct ConversionReport: Sendable {
     public var blockPruning: BlockPruningReport?
     /// The table of `--sensitivity` (and the choice of `--prune-target-fidelity`).
     public var sensitivity: SensitivityReport?
+    /// What `--quantize` stored as int8, and the fidelity it cost.
+    public var quantization: QuantizationReport?
 
     /// Human-readable lines of the stages and the result; the pruning table is printed apart from them.
     public var lines: [String] {
@@ -199,6 +205,21 @@ public enum Converter {
                                        nodesAfter: graph.nodes.count, seconds: Date().timeIntervalSince(pruneStart)))
         }
         report.pruning = sparsity.report
+        var int8Weights: [String: Int8Weights] = [:]
+        if options.quantize == .int8Weights {
+            let start = Date()
+            let plan = WeightQuantizationPlan(graph, encodings: sparsity.encodings)
+            let samples = try calibration
+                ?? Calibration.load(directory: options.calibrationDirectory, graph: graph)
+            var evaluator = try FidelityEvaluator(reference: graph, calibration: samples)
+            var quantization = plan.report
+            quantization.fidelity = try evaluator.measure(plan.dequantized(graph))
+            quantization.samples = samples.source
+            report.quantization = quantization
+            int8Weights = plan.weights
+            report.stages.append(.init(name: "quantize-int8-weights", nodesBefore: graph.nodes.count,
+                                       nodesAfter: graph.nodes.count, seconds: Date().timeIntervalSince(start)))
+        }
         // Residual Adds fuse last: the structured-pruning steps above read them as blocks and channel ties. On a
         // copy, so that the pruning masks compare the same nodes before and after.
         var fused = graph
@@ -208,7 +229,8 @@ public enum Converter {
         report.stages.append(.init(name: "fuse-residual-add", nodesBefore: beforeFusion,
                                    nodesAfter: fused.nodes.count, seconds: Date().timeIntervalSince(fuseStart)))
         let (description, blobs) = try GraphLowering.lower(fused, inferredTypes: inferred,
-                                                           weightEncodings: sparsity.encodings)
+                                                           weightEncodings: sparsity.encodings,
+                                                           int8Weights: int8Weights)
         let metadata: [(key: String, value: String)] = [
             ("producer", "sparrow-convert"),
             ("producer.version", version),

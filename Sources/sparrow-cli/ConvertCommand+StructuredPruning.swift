@@ -22,9 +22,10 @@ extension ConvertCommand {
         try StructuredPruneArguments.reportPath(pruneBlocksReport, option: "--prune-blocks-report",
                                                 requires: "--prune-blocks N", given: pruneBlocks != nil, input: input)
         if let calibration {
-            guard options.pruneBlocks != nil || sensitivity || options.pruneTargetFidelity != nil else {
-                throw CLIError("--calibration \(calibration) is used by --prune-blocks, --sensitivity and "
-                    + "--prune-target-fidelity only")
+            guard options.pruneBlocks != nil || sensitivity || options.pruneTargetFidelity != nil || quantize != nil
+            else {
+                throw CLIError("--calibration \(calibration) is used by --prune-blocks, --sensitivity, "
+                    + "--prune-target-fidelity and --quantize only")
             }
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: calibration, isDirectory: &isDirectory),

@@ -91,9 +91,15 @@ struct ConvertCommand: ParsableCommand {
     var pruneTargetFidelity: Double?
 
     @Option(name: .customLong("calibration"), help: ArgumentHelp(
-        "A directory of .npy inputs (one per file) for --prune-blocks, --sensitivity and --prune-target-fidelity "
-            + "(default: 8 seeded random N(0,1) inputs).", valueName: "dir"))
+        "A directory of .npy inputs (one per file) for --prune-blocks, --sensitivity, --prune-target-fidelity "
+            + "and --quantize (default: 8 seeded random N(0,1) inputs).", valueName: "dir"))
     var calibration: String?
+
+    @Option(name: .customLong("quantize"), help: ArgumentHelp(
+        "Quantize weights: int8-weights (int8 codes with one symmetric scale per output channel, f32 activations "
+            + "and arithmetic; composes with pruning). Reports per-layer SQNR and the fidelity against f32 on "
+            + "--calibration inputs.", valueName: "mode"))
+    var quantize: String?
 
     @Option(name: .customLong("export-masked-onnx"), help: ArgumentHelp(
         "Also write the source ONNX model with the weights pruned here set to zero at the same positions (the "
@@ -112,6 +118,13 @@ struct ConvertCommand: ParsableCommand {
             pruneLayers: try PruneArguments.layers(pruneLayers),
             sparseFormat: try PruneArguments.format(sparseFormat))
         try addStructuredPruning(to: &options)
+        if let quantize {
+            guard let mode = QuantizeMode(rawValue: quantize) else {
+                let modes = QuantizeMode.allCases.map(\.rawValue).joined(separator: ", ")
+                throw CLIError("--quantize \(quantize) is not a mode; modes: \(modes)")
+            }
+            options.quantize = mode
+        }
         return options
     }
 
@@ -128,6 +141,10 @@ struct ConvertCommand: ParsableCommand {
         if result.report.pruning.isWorthShowing {
             print("")
             PruningTable.render(result.report.pruning).forEach { print($0) }
+        }
+        if let quantization = result.report.quantization {
+            print("")
+            QuantizationTable.render(quantization).forEach { print($0) }
         }
         print("wrote \(destination) (\(Formatting.bytes(result.bytes.count)), "
             + "\(Formatting.grouped(result.bytes.count)) bytes)")

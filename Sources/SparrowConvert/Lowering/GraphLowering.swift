@@ -10,8 +10,24 @@ public enum GraphLowering {
     ///     written dense.
     /// - Throws: `ConvertError` for ops or attributes the file cannot hold, and for a sparse encoding given to a
     ///   tensor that is not float32 or whose index widths are too narrow.
+    ///   - int8Weights: float32 initializers to store as int8 codes with per-channel scales
+    ///     (`WeightQuantizationPlan`); a sparse one gets int8 values with one scale per row.
+    static func lower(_ graph: IRGraph, inferredTypes: [String: (DType, [Int])] = [:],
+                      weightEncodings: [String: WeightEncoding] = [:],
+                      int8Weights: [String: Int8Weights]) throws
+        -> (graph: GraphDescription, blobs: BlobSection) {
+        try lowerGraph(graph, inferredTypes: inferredTypes, weightEncodings: weightEncodings, int8Weights: int8Weights)
+    }
+
     public static func lower(_ graph: IRGraph, inferredTypes: [String: (DType, [Int])] = [:],
                              weightEncodings: [String: WeightEncoding] = [:]) throws
+        -> (graph: GraphDescription, blobs: BlobSection) {
+        try lowerGraph(graph, inferredTypes: inferredTypes, weightEncodings: weightEncodings, int8Weights: [:])
+    }
+
+    private static func lowerGraph(_ graph: IRGraph, inferredTypes: [String: (DType, [Int])],
+                                   weightEncodings: [String: WeightEncoding],
+                                   int8Weights: [String: Int8Weights]) throws
         -> (graph: GraphDescription, blobs: BlobSection) {
         var tensors: [TensorDecl] = []
         var indexOf: [String: Int] = [:]
@@ -48,7 +64,14 @@ public enum GraphLowering {
                     throw ConvertError.invalidArgument("\(encoding.name) storage for '\(name)', which is \(data.dtype), "
                         + "not float32")
                 }
-                storage = try SparseTensorEncoder.encode(floats, shape: data.shape, as: encoding, into: &blobs)
+                storage = try SparseTensorEncoder.encode(floats, shape: data.shape, as: encoding,
+                                                         int8: int8Weights[name], into: &blobs)
+            } else if let quantized = int8Weights[name] {
+                storage = .int8PerChannel(values: blobs.append(quantized.values.map { UInt8(bitPattern: $0) }),
+                                          scales: blobs.append(quantized.scales.flatMap {
+                                              withUnsafeBytes(of: $0.bitPattern.littleEndian, Array.init)
+                                          }),
+                                          zeroPoints: nil, axis: quantized.axis)
             } else {
                 storage = .dense(blobs.append(data.bytes))
             }

@@ -35,9 +35,9 @@ extension ConvertOptions {
                     + "not combine with --prune or --prune-layer")
             }
         }
-        if calibrationDirectory != nil, !needsCalibration {
-            throw ConvertError.invalidArgument("--calibration is used by --prune-blocks, --sensitivity and "
-                + "--prune-target-fidelity only")
+        if calibrationDirectory != nil, !needsCalibration, quantize == nil {
+            throw ConvertError.invalidArgument("--calibration is used by --prune-blocks, --sensitivity, "
+                + "--prune-target-fidelity and --quantize only")
         }
     }
 

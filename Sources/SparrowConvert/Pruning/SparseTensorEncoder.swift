@@ -7,8 +7,11 @@ enum SparseTensorEncoder {
     /// `.dense` appends the f32 bytes as they are.
     /// - Throws: `ConvertError.invalidArgument` when an index width cannot hold the matrix's indices or the
     ///   nonzeros overflow the u32 row pointers.
-    static func encode(_ values: [Float], shape: [Int], as encoding: WeightEncoding,
+    /// - Parameter int8: the weight quantized with one scale per row (axis 0): the nonzeros' values are stored
+    ///   as its int8 codes and the scales as the int8 value type's scales blob.
+    static func encode(_ values: [Float], shape: [Int], as encoding: WeightEncoding, int8: Int8Weights? = nil,
                        into blobs: inout BlobSection) throws -> StorageEncoding {
+        precondition(int8 == nil || (int8!.axis == 0 && int8!.values.count == values.count))
         let matrix = SparseMatrixShape(shape)
         guard values.count == matrix.rows * matrix.cols else {
             throw ConvertError.invalidArgument("\(values.count) values do not fill shape \(shape)")
@@ -22,10 +25,12 @@ enum SparseTensorEncoder {
             rowPointers.reserveCapacity(matrix.rows + 1)
             var columns: [Int] = []
             var nonzeros: [Float] = []
+            var positions: [Int] = []
             for row in 0..<matrix.rows {
                 for column in 0..<matrix.cols where values[row * matrix.cols + column] != 0 {
                     columns.append(column)
                     nonzeros.append(values[row * matrix.cols + column])
+                    positions.append(row * matrix.cols + column)
                 }
                 rowPointers.append(UInt32(nonzeros.count))
             }
@@ -33,26 +38,40 @@ enum SparseTensorEncoder {
                 rows: matrix.rows, cols: matrix.cols, nonzeros: nonzeros.count,
                 rowPointers: blobs.append(littleEndian(rowPointers)),
                 columnIndices: blobs.append(indices(columns, columnWidth)), indexWidth: columnWidth,
-                values: blobs.append(littleEndian(nonzeros.map(\.bitPattern))), valueType: .float32)
+                values: valueBlob(positions, nonzeros, int8, &blobs), valueType: valueType(int8, &blobs))
             return .csr(storage)
         case .coo(let rowWidth, let columnWidth):
             var rows: [Int] = []
             var columns: [Int] = []
             var nonzeros: [Float] = []
+            var positions: [Int] = []
             for row in 0..<matrix.rows {
                 for column in 0..<matrix.cols where values[row * matrix.cols + column] != 0 {
                     rows.append(row)
                     columns.append(column)
                     nonzeros.append(values[row * matrix.cols + column])
+                    positions.append(row * matrix.cols + column)
                 }
             }
             let storage = COOStorage(
                 rows: matrix.rows, cols: matrix.cols, nonzeros: nonzeros.count,
                 rowIndices: blobs.append(indices(rows, rowWidth)), rowIndexWidth: rowWidth,
                 columnIndices: blobs.append(indices(columns, columnWidth)), columnIndexWidth: columnWidth,
-                values: blobs.append(littleEndian(nonzeros.map(\.bitPattern))), valueType: .float32)
+                values: valueBlob(positions, nonzeros, int8, &blobs), valueType: valueType(int8, &blobs))
             return .coo(storage)
         }
+    }
+
+    /// The nonzeros' f32 values, or their int8 codes.
+    private static func valueBlob(_ positions: [Int], _ nonzeros: [Float], _ int8: Int8Weights?,
+                                  _ blobs: inout BlobSection) -> BlobRef {
+        guard let int8 else { return blobs.append(littleEndian(nonzeros.map(\.bitPattern))) }
+        return blobs.append(positions.map { UInt8(bitPattern: int8.values[$0]) })
+    }
+
+    private static func valueType(_ int8: Int8Weights?, _ blobs: inout BlobSection) -> SparseValueType {
+        guard let int8 else { return .float32 }
+        return .int8(scales: blobs.append(littleEndian(int8.scales.map(\.bitPattern))))
     }
 
     private static func checkWidths(_ encoding: WeightEncoding, _ matrix: SparseMatrixShape, nonzeros: Int) throws {
