@@ -16,6 +16,11 @@ For every zoo model X and sparsity S:
 Once per model, at --auto-at (0.7: some layer kinds are above their crossover, some below), the default
 `--sparse-format auto` is checked the same way, against the dense conversion at that sparsity.
 
+Quantized variants (`--quantize int8-weights`, dense and at --int8-weights-at sparsities) are lossy: they are
+checked against onnxruntime on the f32 model (masked when pruned) by a stated fidelity bound instead, cosine
+similarity of the outputs >= --min-cosine (0.98); whether the top-1 class agrees is printed, not required (the
+random-weight zoo models' logits are near ties, so one input's class is no measure).
+
 Also checked: `sparrow run` reports as many sparse weights in use as there are sparse-stored weights of layers
 with a sparse kernel (Conv with group 1; Gemm with transB = 1, transA = 0, alpha = 1), and the masked ONNX model
 differs from the source only by zeros: the count the converter printed, at positions that were nonzero.
@@ -188,6 +193,41 @@ def check(model, sparsity, fmt, sparrow, work, dense_cache, tol):
                 run_seconds=t_run)
 
 
+def cosine(got, ref):
+    """Cosine similarity of all outputs, flattened and concatenated (outputs matched by name)."""
+    a = np.concatenate([got[name].astype(np.float64).ravel() for name in sorted(ref)])
+    b = np.concatenate([ref[name].astype(np.float64).ravel() for name in sorted(ref)])
+    return float(a @ b / max(np.linalg.norm(a) * np.linalg.norm(b), 1e-300))
+
+
+def check_int8_weights(model, sparsity, sparrow, work, min_cosine):
+    """`--quantize int8-weights` (pruned to `sparsity` when > 0, sparse format auto): a lossy variant, so the check
+    is a stated fidelity bound against onnxruntime on the f32 model (the masked one when pruned), not a tolerance:
+    cosine similarity >= min_cosine. Returns the row's fields."""
+    t0 = time.perf_counter()
+    tag = f"{model.name}-{sparsity:g}-int8w"
+    quantized = work / f"{tag}.sparrow"
+    cmd = [sparrow, "convert", str(model.onnx_path), "-o", str(quantized), "--quantize", "int8-weights"] \
+        + model.shape_flags
+    reference = model.onnx_path
+    if sparsity > 0:
+        reference = work / f"{tag}-masked.onnx"
+        cmd += ["--prune", f"{sparsity:g}", "--export-masked-onnx", str(reference)]
+    stdout, _ = must(cmd, "convert (int8-weights)")
+    if "int8-weights" not in stdout:
+        raise CheckError("convert printed no quantization table")
+    got, _, _ = sparrow_outputs(sparrow, quantized, model.x_path, work / f"{tag}-out", model.threads)
+    ref = model.ort_outputs(reference)
+    cos, err = cosine(got, ref), rel_err(got, ref)
+    first = sorted(ref)[0]
+    same_class = bool(np.array_equal(got[first].reshape(got[first].shape[0], -1).argmax(axis=1),
+                                     ref[first].reshape(ref[first].shape[0], -1).argmax(axis=1)))
+    problems = []
+    if not cos >= min_cosine:
+        problems.append(f"cosine {cos:.6f} < {min_cosine}")
+    return dict(cosine=cos, err=err, same_class=same_class, problems=problems, seconds=time.perf_counter() - t0)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--zoo", default="build/zoo")
@@ -198,6 +238,12 @@ def main():
                     help="sparsity at which --sparse-format auto is checked once per model (negative: never)")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--tolerance", type=float, default=1e-4, help="max |a-b| / max |ref| (default 1e-4)")
+    ap.add_argument("--int8-weights-at", default="0,0.9",
+                    help="sparsities at which `--quantize int8-weights` is checked per model (empty: never)")
+    ap.add_argument("--min-cosine", type=float, default=0.98,
+                    help="int8-weights fidelity bound: cosine similarity to onnxruntime's f32 outputs (the zoo's "
+                    "random-weight networks amplify weight noise more than trained ones: MobileNetV2 0.99, the trained "
+                    "digits CNN 0.99998)")
     args = ap.parse_args()
     zoo, sparrow = Path(args.zoo), str(Path(args.sparrow).resolve())
     names = [m for m in args.models.split(",") if m]
@@ -241,6 +287,23 @@ def main():
                 print(f"{name:<20} {sparsity:>8g} {fmt:<6} {r['stored']:>6}/{r['prunable']:<6} "
                       f"{r['in_use']:>3}/{r['runnable']:<4} {r['zeroed']:>11,} {r['err_dense']:>9.2e} "
                       f"{r['err_ort']:>9.2e}  {status:<6} {r['seconds']:>5.1f}", flush=True)
+                for problem in r["problems"]:
+                    print(f"    {problem}", flush=True)
+            for sparsity in [float(v) for v in args.int8_weights_at.split(",") if v]:
+                rows += 1
+                work = Path(tmp) / f"{name}-{sparsity:g}-int8w"
+                work.mkdir()
+                try:
+                    r = check_int8_weights(model, sparsity, sparrow, work, args.min_cosine)
+                except CheckError as error:
+                    failed += 1
+                    print(f"{name:<20} {sparsity:>8g} int8w  ERROR: {error}", flush=True)
+                    continue
+                status = "FAIL" if r["problems"] else "pass"
+                failed += bool(r["problems"])
+                print(f"{name:<20} {sparsity:>8g} int8w  cosine vs ORT {r['cosine']:.6f}, max rel err "
+                      f"{r['err']:.2e}, top-1 {'same' if r['same_class'] else 'DIFFERENT'}  {status:<6} "
+                      f"{r['seconds']:>5.1f}", flush=True)
                 for problem in r["problems"]:
                     print(f"    {problem}", flush=True)
     print(f"{rows - failed}/{rows} passed (tolerance {args.tolerance:g}, {args.threads} thread(s), "
