@@ -9,7 +9,7 @@ ZOO        := build/zoo
 APT_PKGS   := libopenblas-dev liblapacke-dev pkg-config
 PIP_PKGS   := numpy onnx onnxruntime scikit-learn
 
-.PHONY: all deps apt venv build release demo test test-swift check-ort check-sparse zoo bench bench-kernels clean
+.PHONY: all deps apt venv build release demo test test-swift check-ort check-sparse check-qdq zoo bench bench-kernels clean
 
 all: release
 
@@ -45,7 +45,7 @@ demo: apt release
 	$(RELEASE) run build/digits_cnn.sparrow --input models/digits_test_images.npy --labels models/digits_test_labels.npy
 	$(RELEASE) inspect build/digits_cnn.sparrow --input-shape image=1x1x8x8
 
-test: deps test-swift check-ort check-sparse
+test: deps test-swift check-ort check-sparse check-qdq
 
 test-swift: apt
 	$(SWIFT) build
@@ -62,6 +62,11 @@ check-ort: venv release zoo
 # same pruned weights and against ONNX Runtime on the masked ONNX model, within 1e-4 (docs/SPARSE.md).
 check-sparse: venv release zoo
 	$(PYTHON) scripts/check_sparse_onnxruntime.py --zoo $(ZOO) --sparrow $(RELEASE) --sparsities 0.5,0.7,0.9,0.95
+
+# QDQ models from ONNX Runtime's quantize_static (zoo models and the trained digits CNN) imported and run by
+# Sparrow, in units of the output's quantization step against ONNX Runtime (docs/QUANTIZATION.md).
+check-qdq: venv release zoo
+	$(PYTHON) scripts/check_qdq_onnxruntime.py --zoo $(ZOO) --sparrow $(RELEASE)
 
 # Side-by-side latency against ONNX Runtime (1 thread, alternating blocks, medians).
 bench: venv release zoo

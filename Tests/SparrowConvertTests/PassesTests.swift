@@ -618,11 +618,11 @@ final class PassesTestsHygiene: XCTestCase {
 
     func testStandardPipelineOrder() {
         XCTAssertEqual(PassPipeline.standard.stageNames, [
-            "canonicalize", "remove-identity", "eliminate-dead-nodes", "fold-batchnorm", "channel-shuffle",
+            "canonicalize", "import-qdq", "remove-identity", "eliminate-dead-nodes", "fold-batchnorm", "channel-shuffle",
             "fuse-activation", "eliminate-dead-nodes", "prune-initializers", "check-supported-ops",
         ])
         let withFolding = PassPipeline.standard(constantFolding: .init(name: "constant-folding") { _ in })
-        XCTAssertEqual(withFolding.stageNames[3], "constant-folding")
+        XCTAssertEqual(withFolding.stageNames[4], "constant-folding")
     }
 
     /// x·Sigmoid(x) after a Conv with BN: canonicalize makes SiLU, BN folds, SiLU fuses into the Conv.

@@ -63,6 +63,9 @@ public enum OpKind: UInt16, Sendable, CaseIterable {
     case reduceMax = 58
     case reduceSum = 59
     case logSoftmax = 60
+    /// Sparrow's own: an ONNX QuantizeLinear → DequantizeLinear pair on f32 activations (per tensor), computed in
+    /// f32 (attributes `scale`, `zero_point`, `qmin`, `qmax`).
+    case quantizeDequantize = 61
 
     /// The ONNX operator type this kind was imported from (Sparrow-only kinds have their own name).
     public var name: String {
@@ -127,6 +130,7 @@ public enum OpKind: UInt16, Sendable, CaseIterable {
         case .reduceMax: return "ReduceMax"
         case .reduceSum: return "ReduceSum"
         case .logSoftmax: return "LogSoftmax"
+        case .quantizeDequantize: return "QuantizeDequantize"
         }
     }
 

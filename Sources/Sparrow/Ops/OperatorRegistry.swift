@@ -11,6 +11,6 @@ enum OperatorRegistry {
 
     private static var entries: [(OpKind, any Operator.Type)] {
         convolutionEntries + matrixEntries + elementwiseEntries + activationEntries + poolingEntries
-            + layoutEntries + shapeEntries + normalizationEntries
+            + layoutEntries + shapeEntries + normalizationEntries + quantizationEntries
     }
 }

@@ -29,7 +29,7 @@ public struct PassPipeline {
     public var stageNames: [String] { stages.map(\.name) }
 
     /// The converter's standard order:
-    /// canonicalize → remove identity → eliminate dead nodes → [constant folding] → fold BatchNormalization →
+    /// canonicalize → import QDQ → remove identity → eliminate dead nodes → [constant folding] → fold BatchNormalization →
     /// channel shuffle → fuse activations → eliminate dead nodes → prune initializers → supported-ops check.
     ///
     /// Canonicalization comes first because every later pass matches opset-21 forms only; BatchNormalization is
@@ -39,6 +39,7 @@ public struct PassPipeline {
     public static func standard(constantFolding: Stage? = nil) -> PassPipeline {
         var stages: [Stage] = [
             Stage(CanonicalizePass()),
+            Stage(QDQPass()),
             Stage(RemoveIdentityPass()),
             Stage(DeadNodeEliminationPass()),
         ]

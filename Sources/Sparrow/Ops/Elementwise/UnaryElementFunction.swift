@@ -2,6 +2,8 @@
 struct UnaryParameters {
     var alpha: Float = 0
     var beta: Float = 0
+    var gamma: Float = 0
+    var delta: Float = 0
 }
 
 /// A float function of one operand, in vector form only: loop tails run the same vector code on a partly

@@ -1,0 +1,98 @@
+import XCTest
+@testable import Sparrow
+@testable import SparrowConvert
+
+/// QDQ models: constant DequantizeLinear folding, QuantizeLinear → DequantizeLinear pairs as QuantizeDequantize,
+/// and the runtime op's rounding.
+final class QDQImportTests: XCTestCase {
+    private func tensor(_ dtype: DType, _ values: [Int64], _ shape: [Int]) -> IRTensorData {
+        let bytes: [UInt8]
+        switch dtype {
+        case .int8: bytes = values.map { UInt8(bitPattern: Int8($0)) }
+        case .uint8: bytes = values.map { UInt8($0) }
+        case .int32: bytes = values.flatMap { withUnsafeBytes(of: Int32($0).littleEndian, Array.init) }
+        default: fatalError("not a quantized type")
+        }
+        return IRTensorData(dtype: dtype, shape: shape, bytes: bytes)
+    }
+
+    func testConstantDequantizeLinearFolds() throws {
+        var g = graph(nodes: [
+            node("DequantizeLinear", ["wq", "ws"], ["w"], name: "dq_w", ["axis": .int(0)]),
+            node("DequantizeLinear", ["bq", "bs", "bz"], ["b"], name: "dq_b"),
+            node("Conv", ["x", "w", "b"], ["y"], name: "conv"),
+        ], initializers: [
+            "wq": tensor(.int8, [1, -2, 3, -128, 127, 0], [2, 3, 1, 1]), "ws": floats([0.5, 0.25], [2]),
+            "bq": tensor(.int32, [100, -7], [2]), "bs": floats([0.01], []), "bz": tensor(.int32, [3], []),
+        ])
+        try QDQPass().run(&g)
+        XCTAssertEqual(g.nodes.map(\.opType), ["Conv"])
+        XCTAssertEqual(g.initializers["w"]?.floatValues(), [0.5, -1, 1.5, -32, 31.75, 0])
+        XCTAssertEqual(g.initializers["b"]?.floatValues(), [Float(97) * 0.01, Float(-10) * 0.01])
+        XCTAssertEqual(g.initializers["w"]?.shape, [2, 3, 1, 1])
+    }
+
+    func testActivationPairsBecomeQuantizeDequantize() throws {
+        var g = graph(outputs: ["y", "z"], nodes: [
+            node("QuantizeLinear", ["x", "s", "zp"], ["q"], name: "q"),
+            node("DequantizeLinear", ["q", "s", "zp"], ["d1"], name: "dq1"),
+            node("DequantizeLinear", ["q", "s", "zp"], ["d2"], name: "dq2"),
+            node("Relu", ["d1"], ["y"]),
+            node("Sigmoid", ["d2"], ["z"]),
+        ], initializers: ["s": floats([0.1], []), "zp": tensor(.uint8, [128], [])])
+        try QDQPass().run(&g)
+        XCTAssertEqual(g.nodes.map(\.opType), ["QuantizeDequantize", "QuantizeDequantize", "Relu", "Sigmoid"])
+        XCTAssertEqual(g.nodes[0].inputs, ["x"])
+        XCTAssertEqual(g.nodes[0].outputs, ["d1"])
+        XCTAssertEqual(g.nodes[0].attributes["scale"], .float(0.1))
+        XCTAssertEqual(g.nodes[0].attributes["zero_point"], .int(128))
+        XCTAssertEqual(g.nodes[0].attributes["qmin"], .int(0))
+        XCTAssertEqual(g.nodes[0].attributes["qmax"], .int(255))
+    }
+
+    func testPairsThatCannotBeMatchedStay() throws {
+        // Different scales on the two sides, and a Q read by something other than DequantizeLinear.
+        var g = graph(outputs: ["y", "z"], nodes: [
+            node("QuantizeLinear", ["x", "s", "zp"], ["q"], name: "q"),
+            node("DequantizeLinear", ["q", "s2", "zp"], ["y"], name: "dq"),
+            node("QuantizeLinear", ["x", "s", "zp8"], ["q2"], name: "q2"),
+            node("Identity", ["q2"], ["z"]),
+        ], initializers: ["s": floats([0.1], []), "s2": floats([0.2], []), "zp": tensor(.uint8, [0], []),
+                          "zp8": tensor(.int8, [0], [])])
+        try QDQPass().run(&g)
+        XCTAssertEqual(g.nodes.map(\.opType), ["QuantizeLinear", "DequantizeLinear", "QuantizeLinear", "Identity"])
+        XCTAssertThrowsError(try SupportedOps().run(&g)) { error in
+            XCTAssertTrue("\(error)".contains("QuantizeLinear"), "\(error)")
+        }
+    }
+
+    /// The runtime op against a straightforward evaluation: x / scale rounded half to even, plus the zero point,
+    /// saturated, and back.
+    func testQuantizeDequantizeRounding() throws {
+        for (zeroPoint, qmin, qmax) in [(Int64(128), Int64(0), Int64(255)), (0, -128, 127), (3, 0, 255)] {
+            let scale: Float = 0.25
+            var b = ModelBuilder()
+            let x = b.input("x", [.fixed(1), .fixed(41)])
+            let y = b.value("y")
+            b.node(.quantizeDequantize, "qd", [x], [y], ["scale": .float(scale), "zero_point": .int(zeroPoint),
+                                                         "qmin": .int(qmin), "qmax": .int(qmax)])
+            b.outputs = [y]
+            let session = try Session(model: try Model(bytes: b.encode()))
+            // Ties at ±0.125, ±0.375 (half steps), values far outside the range, a NaN-free sweep.
+            let inputs: [Float] = [0, 0.125, -0.125, 0.375, -0.375, 0.625, 1e6, -1e6, 31.9, -32.1, 63.9]
+                + (0..<30).map { Float($0 - 15) * 0.1 + 0.01 }
+            let out = try session.run([try Tensor(shape: [1, 41], floats: inputs)])[0].floats
+            for (value, got) in zip(inputs, out) {
+                var q = (value / scale).rounded(.toNearestOrEven) + Float(zeroPoint)
+                q = min(max(q, Float(qmin)), Float(qmax))
+                XCTAssertEqual(got, (q - Float(zeroPoint)) * scale, "x = \(value), zero point \(zeroPoint)")
+            }
+        }
+        var bad = ModelBuilder()
+        let x = bad.input("x", [.fixed(4)])
+        let y = bad.value("y")
+        bad.node(.quantizeDequantize, "qd", [x], [y], ["scale": .float(0), "zero_point": .int(0)])
+        bad.outputs = [y]
+        XCTAssertThrowsError(try Session(model: try Model(bytes: bad.encode())))
+    }
+}
