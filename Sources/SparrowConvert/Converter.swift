@@ -220,6 +220,15 @@ public enum Converter {
             report.stages.append(.init(name: "quantize-int8-weights", nodesBefore: graph.nodes.count,
                                        nodesAfter: graph.nodes.count, seconds: Date().timeIntervalSince(start)))
         }
+        // A QDQ model's weights keep their int8 codes where the initializer still holds exactly what they decode
+        // to (no pass rescaled them) and the storage can take them (dense, or sparse with per-row scales).
+        for (name, codes) in graph.int8Codes where int8Weights[name] == nil {
+            let encoding = sparsity.encodings[name] ?? .dense
+            guard encoding == .dense || codes.axis == 0,
+                  let floats = graph.initializers[name]?.floatValues(),
+                  floats.map(\.bitPattern) == codes.dequantized.map(\.bitPattern) else { continue }
+            int8Weights[name] = codes
+        }
         // Residual Adds fuse last: the structured-pruning steps above read them as blocks and channel ties. On a
         // copy, so that the pruning masks compare the same nodes before and after.
         var fused = graph

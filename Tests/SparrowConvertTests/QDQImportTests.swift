@@ -32,6 +32,40 @@ final class QDQImportTests: XCTestCase {
         XCTAssertEqual(g.initializers["w"]?.shape, [2, 3, 1, 1])
     }
 
+    /// Through the converter: the folded weight is stored as its int8 codes (not f32), and the model computes the
+    /// decoded weights.
+    func testImportedWeightsKeepTheirInt8Codes() throws {
+        let codes: [Int64] = (0..<72).map { (i: Int) -> Int64 in Int64((i * 37) % 255 - 127) }
+        var g = IRGraph(name: "t", opsetVersion: 13, nodes: [
+            node("DequantizeLinear", ["wq", "ws", "wz"], ["w"], name: "dq_w", ["axis": .int(0)]),
+            node("Conv", ["x", "w"], ["y"], name: "conv", ["pads": .ints([1, 1, 1, 1])]),
+        ], initializers: [
+            "wq": tensor(.int8, codes, [4, 2, 3, 3]), "ws": floats([0.5, 0.25, 0.125, 1], [4]),
+            "wz": tensor(.int8, [0, 0, 0, 0], [4]),
+        ], inputs: [IRValueInfo(name: "x", dtype: .float32, shape: [.fixed(1), .fixed(2), .fixed(5), .fixed(5)])],
+           outputs: [IRValueInfo(name: "y", dtype: .float32, shape: nil)])
+        let result = try Converter.convert(graph: &g, sourceName: "t", sourceSHA256: "", sourceBytes: 0,
+                                           options: ConvertOptions())
+        let model = try Model(bytes: result.bytes)
+        let storage = try XCTUnwrap(model.graph.tensors.first { $0.name == "w" }?.storage)
+        guard case .int8PerChannel(_, _, nil, 0) = storage else { return XCTFail("stored \(storage)") }
+        let x = try Tensor(shape: [1, 2, 5, 5], floats: (0..<50).map { Float($0 % 7) - 3 })
+        let y = try Session(model: model).run([x])[0].floats
+        // Centre output of channel 3 (scale 1): the plain sum of its codes times the input window.
+        let input = x.floats
+        var expected: Float = 0
+        for c in 0..<2 {
+            for ky in 0..<3 {
+                for kx in 0..<3 {
+                    let code: Int64 = codes[((6 + c) * 3 + ky) * 3 + kx]
+                    let pixel: Float = input[c * 25 + (1 + ky) * 5 + 1 + kx]
+                    expected += Float(code) * pixel
+                }
+            }
+        }
+        XCTAssertEqual(y[3 * 25 + 2 * 5 + 2], expected)
+    }
+
     func testActivationPairsBecomeQuantizeDequantize() throws {
         var g = graph(outputs: ["y", "z"], nodes: [
             node("QuantizeLinear", ["x", "s", "zp"], ["q"], name: "q"),

@@ -76,6 +76,9 @@ public struct IRGraph: Sendable {
     public var outputs: [IRValueInfo]
     /// Declared types of intermediate values, when the source had them.
     public var valueInfo: [String: IRValueInfo]
+    /// int8 codes an imported initializer came from (a QDQ model's weights, `QDQPass`): lowering stores them as
+    /// int8 as long as the initializer still holds exactly their decoded values.
+    var int8Codes: [String: Int8Weights] = [:]
 
     public init(name: String, opsetVersion: Int, producerName: String = "", nodes: [IRNode] = [],
                 initializers: [String: IRTensorData] = [:], inputs: [IRValueInfo] = [],

@@ -27,6 +27,7 @@ public struct QDQPass: GraphPass {
                   !graph.isGraphOutput(node.outputs[0]),
                   let folded = try Self.dequantized(node, graph) else { continue }
             graph.initializers[node.outputs[0]] = folded
+            if let codes = Self.symmetricInt8Codes(node, graph) { graph.int8Codes[node.outputs[0]] = codes }
             removed.insert(index)
         }
         let uses = IRUseIndex(graph)
@@ -53,6 +54,30 @@ public struct QDQPass: GraphPass {
             removed.insert(index)
         }
         graph.removeNodes(at: removed)
+    }
+
+    /// The codes of a constant DequantizeLinear of int8 values with zero zero points, in the form int8 weight
+    /// storage takes (one scale per index along the axis; a per-tensor scale repeated along axis 0); `nil` for
+    /// other types, nonzero zero points or a scalar.
+    static func symmetricInt8Codes(_ node: IRNode, _ graph: IRGraph) -> Int8Weights? {
+        guard let data = graph.initializers[node.inputs[0]], data.dtype == .int8, !data.shape.isEmpty,
+              let codes = data.int64Values(), let scales = graph.initializers[node.inputs[1]]?.floatValues()
+        else { return nil }
+        if node.inputs.count >= 3, !node.inputs[2].isEmpty {
+            guard let zeros = graph.initializers[node.inputs[2]]?.int64Values(), zeros.allSatisfy({ $0 == 0 })
+            else { return nil }
+        }
+        let shape = data.shape
+        var axis = 0
+        var perIndex = [Float](repeating: scales.first ?? 1, count: shape[0])
+        if scales.count > 1 {
+            axis = Int(node.attributes["axis"]?.intFromIR ?? 1)
+            if axis < 0 { axis += shape.count }
+            guard axis >= 0, axis < shape.count, shape[axis] == scales.count else { return nil }
+            perIndex = scales
+        }
+        return Int8Weights(codes: codes.map { Int8($0) }, scales: perIndex, axis: axis,
+                           inner: shape[(axis + 1)...].reduce(1, *))
     }
 
     /// Per-tensor quantization parameters of a QuantizeLinear or DequantizeLinear node.

@@ -11,6 +11,14 @@ struct Int8Weights: Equatable {
     /// Elements after the axis: element i belongs to slice (i / inner) % scales.count.
     var inner: Int
 
+    /// Codes made elsewhere (an imported QDQ weight).
+    init(codes: [Int8], scales: [Float], axis: Int, inner: Int) {
+        values = codes
+        self.scales = scales
+        self.axis = axis
+        self.inner = inner
+    }
+
     /// Quantizes `floats` (C order, `shape`) with one scale per index along `axis`.
     init(_ floats: [Float], shape: [Int], axis: Int) {
         precondition(axis >= 0 && axis < shape.count && floats.count == shape.reduce(1, *))
