@@ -117,7 +117,12 @@ struct SweepChart {
         let widths = present.map { 16 + Double($0.legend.count) * Self.characterWidth + 24 }
         var x = (Self.width - widths.reduce(0, +)) / 2
         for (series, width) in zip(present, widths) {
-            svg.element("circle", ["cx": f(x + 5), "cy": f(y - 4), "r": "5", "fill": series.color])
+            if series == .reference {
+                svg.element("circle", ["cx": f(x + 5), "cy": f(y - 4), "r": "5", "fill": "none", "stroke": series.color,
+                                       "stroke-width": "2"])
+            } else {
+                svg.element("circle", ["cx": f(x + 5), "cy": f(y - 4), "r": "5", "fill": series.color])
+            }
             svg.text(series.legend, x: x + 16, y: y, size: 11, fill: "#444444")
             x += width
         }
@@ -156,12 +161,21 @@ struct SweepChart {
             svg.element("line", ["x1": f(positions[index].0), "y1": f(bars[index].0), "x2": f(positions[index].0),
                                  "y2": f(bars[index].1), "stroke": point.series.color, "stroke-width": "1.5"])
         }
-        for (index, point) in points.enumerated() {
-            svg.element("circle", ["class": "point", "data-variant": point.label, "cx": f(positions[index].0),
-                                   "cy": f(positions[index].1), "r": "5", "fill": point.series.color,
-                                   "stroke": "#ffffff", "stroke-width": "1"])
+        // The reference is a ring drawn last, so that a variant with the same size and time (prune-0.5 stored
+        // dense) shows inside it instead of hiding it.
+        let referenceLast = points.indices.filter { points[$0].series != .reference }
+            + points.indices.filter { points[$0].series == .reference }
+        for index in referenceLast {
+            let point = points[index], (x, y) = (f(positions[index].0), f(positions[index].1))
+            if point.series == .reference {
+                svg.element("circle", ["class": "point", "data-variant": point.label, "cx": x, "cy": y, "r": "6.5",
+                                       "fill": "none", "stroke": point.series.color, "stroke-width": "2.5"])
+            } else {
+                svg.element("circle", ["class": "point", "data-variant": point.label, "cx": x, "cy": y, "r": "5",
+                                       "fill": point.series.color, "stroke": "#ffffff", "stroke-width": "1"])
+            }
         }
-        var occupied = positions.map { Box(x: $0.0 - 6, y: $0.1 - 6, width: 12, height: 12) }
+        var occupied = positions.map { Box(x: $0.0 - 8, y: $0.1 - 8, width: 16, height: 16) }
         for (index, point) in points.enumerated() {
             let (x, y) = positions[index]
             let width = Double(point.label.count) * Self.characterWidth
