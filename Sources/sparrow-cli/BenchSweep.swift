@@ -82,13 +82,14 @@ struct BenchSweep {
 
         let bar = ProgressBar()
         defer { bar.finish() }
-        let candidates = try convert(graph, shapes: shapes, tensors: tensors, bar: bar)
+        let (candidates, failures) = try convert(graph, shapes: shapes, tensors: tensors, bar: bar)
         try measureFidelity(candidates, calibration: calibration, bar: bar)
         try time(candidates, tensors: tensors, bar: bar)
         bar.finish()
 
         let inputs = BenchCommand.describe(tensors, names: signatures.map(\.name), files: arrays.map(\.path))
-        return try SweepReport(model: command.model, variants: variants, candidates: candidates, shapes: shapes,
+        return try SweepReport(model: command.model, variants: variants, candidates: candidates, failures: failures,
+                               shapes: shapes,
                                inputs: inputs, seed: arrays.isEmpty ? command.seed ?? 0 : nil,
                                calibration: calibration,
                                settings: .init(threads: command.threads, rounds: rounds, runsPerRound: runs,
@@ -119,9 +120,12 @@ struct BenchSweep {
     }
 
     /// Converts each available variant from the imported graph, writes it atomically as `<name>.sparrow`, maps it
-    /// and plans its session.
+    /// and plans its session. A variant other than dense that fails is left out with its error, so that one
+    /// compression the model does not take (say, no Conv whose channels can be followed) costs only its row.
+    /// - Returns: The variants made, dense first, and the error message of each that failed, by name.
+    /// - Throws: What converting, writing or planning the dense variant throws.
     private func convert(_ graph: IRGraph, shapes: [String: [Int]], tensors: [Tensor], bar: ProgressBar) throws
-        -> [Candidate] {
+        -> (candidates: [Candidate], failures: [String: String]) {
         let sourceName = (command.model as NSString).lastPathComponent
         let sourceSHA256 = try SHA256.hexDigest(ofFileAtPath: command.model)
         let sourceBytes = (try? FileManager.default.attributesOfItem(atPath: command.model)[.size] as? Int) ?? 0
@@ -131,27 +135,37 @@ struct BenchSweep {
             return (variant, options)
         }
         var candidates: [Candidate] = []
+        var failures: [String: String] = [:]
         for (index, (variant, options)) in available.enumerated() {
             bar.update(PruningProgress(task: "convert", completed: index, total: available.count, item: variant.name))
-            var copy = graph
-            let start = monotonicSeconds()
-            let result = try Converter.convert(graph: &copy, sourceName: sourceName, sourceSHA256: sourceSHA256,
-                                               sourceBytes: sourceBytes, options: options)
-            let convertSeconds = monotonicSeconds() - start
-            let path = (outputDirectory as NSString).appendingPathComponent(variant.name + ".sparrow")
-            try AtomicFile.write(result.bytes, to: path)
-            let loadStart = monotonicSeconds()
-            let model = try Model(contentsOf: path)
-            let planStart = monotonicSeconds()
-            let session = try Session(model: model, threads: command.threads, inputShapes: shapes)
-            let planSeconds = monotonicSeconds() - planStart
-            candidates.append(Candidate(
-                variant: variant, path: path, conversion: result.report, convertSeconds: convertSeconds,
-                loadSeconds: planStart - loadStart, planSeconds: planSeconds, session: session,
-                outputs: try RunCommand.preallocatedOutputs(session, tensors)))
+            do {
+                candidates.append(try make(variant, options: options, from: graph, shapes: shapes, tensors: tensors,
+                                           source: (sourceName, sourceSHA256, sourceBytes)))
+            } catch where variant.kind != .dense {
+                failures[variant.name] = SparrowCommand.errorMessage(for: error)
+            }
         }
         bar.update(PruningProgress(task: "convert", completed: available.count, total: available.count, item: ""))
-        return candidates
+        return (candidates, failures)
+    }
+
+    private func make(_ variant: SweepVariant, options: ConvertOptions, from graph: IRGraph, shapes: [String: [Int]],
+                      tensors: [Tensor], source: (name: String, sha256: String, bytes: Int)) throws -> Candidate {
+        var copy = graph
+        let start = monotonicSeconds()
+        let result = try Converter.convert(graph: &copy, sourceName: source.name, sourceSHA256: source.sha256,
+                                           sourceBytes: source.bytes, options: options)
+        let convertSeconds = monotonicSeconds() - start
+        let path = (outputDirectory as NSString).appendingPathComponent(variant.name + ".sparrow")
+        try AtomicFile.write(result.bytes, to: path)
+        let loadStart = monotonicSeconds()
+        let model = try Model(contentsOf: path)
+        let planStart = monotonicSeconds()
+        let session = try Session(model: model, threads: command.threads, inputShapes: shapes)
+        let planSeconds = monotonicSeconds() - planStart
+        return Candidate(variant: variant, path: path, conversion: result.report, convertSeconds: convertSeconds,
+                         loadSeconds: planStart - loadStart, planSeconds: planSeconds, session: session,
+                         outputs: try RunCommand.preallocatedOutputs(session, tensors))
     }
 
     /// Fidelity of every variant against the first (dense), and top-1 accuracy when there are labels.

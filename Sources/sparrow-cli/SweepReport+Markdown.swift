@@ -44,7 +44,9 @@ extension SweepReport {
         for variant in variants {
             let arguments = variant.convertArguments.isEmpty ? "—" : variant.convertArguments
             guard let figures = variant.figures else {
-                table.append([variant.name, arguments, "—", "—", "—", "not available in this build"])
+                let failed = variant.unavailableReason?.hasPrefix(Self.conversionFailed) == true
+                table.append([variant.name, arguments, "—", "—", "—",
+                              failed ? "conversion failed" : "not available in this build"])
                 continue
             }
             let macs = figures.nonzeroMACs == figures.macs ? Formatting.compact(figures.macs)
@@ -87,11 +89,14 @@ extension SweepReport {
         }
         let rounds = "\(settings.rounds) round\(settings.rounds == 1 ? "" : "s") × \(settings.runsPerRound) runs"
         let threads = "\(settings.threads) thread\(settings.threads == 1 ? "" : "s")"
-        let missing = variants.filter { !$0.available }.map(\.name)
+        let missing = variants.filter { !$0.available }
+        let failed = missing.filter { $0.unavailableReason?.hasPrefix(Self.conversionFailed) == true }.map(\.name)
+        let unavailable = missing.map(\.name).filter { !failed.contains($0) }
         var notes: [String] = []
-        if !missing.isEmpty {
-            notes.append("Not available in this build: " + missing.joined(separator: ", ") + ".")
+        if !unavailable.isEmpty {
+            notes.append("Not available in this build: " + unavailable.joined(separator: ", ") + ".")
         }
+        if !failed.isEmpty { notes.append("Conversion failed (see report.md): " + failed.joined(separator: ", ") + ".") }
         return SweepChart(title: "\(modelName): Sparrow variants (sparrow bench --sweep)",
                           subtitle: "\(machine.cpu), \(threads), isa \(machine.isa); \(rounds), interleaved",
                           points: points, notes: notes)

@@ -179,8 +179,10 @@ struct SweepReport: Encodable {
     /// - Parameters:
     ///   - variants: Every variant of the sweep, in report order.
     ///   - candidates: The variants that were converted and timed, the dense one first.
+    ///   - failures: The error of each variant whose conversion failed, by name.
     /// - Throws: `CLIError` if a variant has no timed run.
-    init(model: String, variants: [SweepVariant], candidates: [BenchSweep.Candidate], shapes: [String: [Int]],
+    init(model: String, variants: [SweepVariant], candidates: [BenchSweep.Candidate], failures: [String: String],
+         shapes: [String: [Int]],
          inputs: [BenchReport.Input], seed: UInt64?, calibration: Calibration, settings: Settings,
          peakRSSBytes: Int?) throws {
         self.model = model
@@ -197,10 +199,8 @@ struct SweepReport: Encodable {
         let denseMedians = candidates.first?.roundMedians ?? []
         self.variants = try variants.map { variant in
             guard let candidate = candidates.first(where: { $0.variant == variant }) else {
-                let reason: String
-                if case .unavailable(let why) = variant.conversion(base: ConvertOptions()) { reason = why } else {
-                    reason = "not measured"
-                }
+                var reason = failures[variant.name].map { SweepReport.conversionFailed + $0 } ?? "not measured"
+                if case .unavailable(let why) = variant.conversion(base: ConvertOptions()) { reason = why }
                 return Variant(name: variant.name, kind: variant.kindName, convertArguments: variant.convertArguments,
                                requestedSparsity: variant.requestedSparsity, unavailableReason: reason, figures: nil)
             }
@@ -238,6 +238,9 @@ struct SweepReport: Encodable {
             fidelity: candidate.fidelity.map { FidelityFigures(cosine: $0.cosine, top1Agreement: $0.top1Agreement) },
             accuracy: candidate.accuracy, latenciesMs: candidate.latencies)
     }
+
+    /// How the reason of a variant whose conversion threw begins.
+    static let conversionFailed = "conversion failed: "
 
     /// The `model name` line of /proc/cpuinfo, or the machine architecture where there is none.
     static func cpuModel() -> String {
