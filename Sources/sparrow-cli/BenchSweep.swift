@@ -85,12 +85,10 @@ struct BenchSweep {
         let (candidates, failures) = try convert(graph, shapes: shapes, tensors: tensors, bar: bar)
         try measureFidelity(candidates, calibration: calibration, bar: bar)
         try time(candidates, tensors: tensors, bar: bar)
-        bar.finish()
 
         let inputs = BenchCommand.describe(tensors, names: signatures.map(\.name), files: arrays.map(\.path))
         return try SweepReport(model: command.model, variants: variants, candidates: candidates, failures: failures,
-                               shapes: shapes,
-                               inputs: inputs, seed: arrays.isEmpty ? command.seed ?? 0 : nil,
+                               shapes: shapes, inputs: inputs, seed: arrays.isEmpty ? command.seed ?? 0 : nil,
                                calibration: calibration,
                                settings: .init(threads: command.threads, rounds: rounds, runsPerRound: runs,
                                                warmupPerRound: command.warmup),

@@ -113,9 +113,6 @@ public struct CalibrationOutputs: Sendable {
         }
     }
 
-    /// Rows of the first output over all samples: the number of labels top-1 accuracy needs.
-    public var rowCount: Int { samples.reduce(0) { $0 + $1.classes.count } }
-
     /// Cosine similarity and top-1 agreement of these outputs against `reference`'s (`Fidelity`).
     public func fidelity(against reference: CalibrationOutputs) -> Fidelity {
         FidelityEvaluator.compare(samples, reference.samples)
@@ -123,7 +120,7 @@ public struct CalibrationOutputs: Sendable {
 
     /// How many rows' argmax (over the last axis of the first output) equals their label, of how many rows.
     /// - Parameter labels: One class index per row, over all samples in order.
-    /// - Throws: `ConvertError.invalidArgument` when the count differs from `rowCount`.
+    /// - Throws: `ConvertError.invalidArgument` when there are not as many labels as rows.
     public func top1Correct(labels: [Int64]) throws -> (correct: Int, total: Int) {
         let classes = samples.flatMap(\.classes)
         guard classes.count == labels.count else {
