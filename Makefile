@@ -9,7 +9,8 @@ ZOO        := build/zoo
 APT_PKGS   := libopenblas-dev liblapacke-dev pkg-config
 PIP_PKGS   := numpy onnx onnxruntime scikit-learn
 
-.PHONY: all deps apt venv build release demo test test-swift check-ort check-sparse check-qdq zoo bench bench-kernels clean
+.PHONY: all deps apt venv build release demo test test-swift check-ort check-sparse check-qdq zoo bench \
+	bench-report bench-kernels clean
 
 all: release
 
@@ -72,6 +73,33 @@ check-qdq: venv release zoo
 bench: venv release zoo
 	$(PYTHON) scripts/bench_vs_onnxruntime.py $(ZOO)/mobilenet_v2.onnx $(ZOO)/resnet50.onnx \
 		--threads 1 --runs 30 --blocks 5 --warmup 5 --sparrow $(RELEASE)
+
+# `sparrow bench --sweep` and the ONNX Runtime comparison of every variant, for MobileNetV2 and ResNet-50 (1 thread):
+# build/bench-report/<model>/report.{json,md,svg} (+ report.png when rsvg-convert is installed), the variants'
+# .sparrow files, and onnxruntime.md/.json. Rounds and runs are chosen so that the whole target, fresh clone
+# included, stays within 20 minutes on the 2-core machine.
+BENCH_REPORT  := build/bench-report
+BENCH_MODELS  := mobilenet_v2 resnet50
+SWEEP_ARGS    := --threads 1 --sparsities 0.5,0.7,0.9,0.95 --prune-channels 0.3 --rounds 5 --runs 10 --warmup 2
+COMPARE_ARGS  := --threads 1 --blocks 5 --runs 10 --warmup 2 --masked --ort-int8
+
+bench-report: $(BENCH_MODELS:%=bench-report-%)
+	@echo "reports: $(BENCH_MODELS:%=$(BENCH_REPORT)/%/)"
+
+bench-report-%: venv release $(ZOO)/%.onnx
+	@mkdir -p $(BENCH_REPORT)/$*
+	$(RELEASE) bench --sweep $(ZOO)/$*.onnx --input $(ZOO)/$*.input.npy --out $(BENCH_REPORT)/$* $(SWEEP_ARGS)
+	$(PYTHON) scripts/compare_onnxruntime.py $(ZOO)/$*.onnx --variants $(BENCH_REPORT)/$* $(COMPARE_ARGS) \
+		--sparrow $(RELEASE) --out $(BENCH_REPORT)/$*/onnxruntime.md --json $(BENCH_REPORT)/$*/onnxruntime.json
+	@if command -v rsvg-convert >/dev/null; then rsvg-convert -o $(BENCH_REPORT)/$*/report.png \
+		$(BENCH_REPORT)/$*/report.svg && echo "rendered $(BENCH_REPORT)/$*/report.png"; \
+	else echo "no rsvg-convert (apt-get install librsvg2-bin): report.svg not rendered to PNG"; fi
+
+# One zoo model, when `make zoo` has not made them all.
+$(ZOO)/%.onnx: | venv
+	$(PYTHON) scripts/make_zoo.py --out $(ZOO) --models $*
+
+.PRECIOUS: $(ZOO)/%.onnx
 
 # Kernel micro-benchmarks (nested package, ordo-one/benchmark): conv/depthwise/gemm layers of MobileNetV2 and
 # ResNet-50 through Session, with GFLOP/s and malloc counts. First build takes several minutes.

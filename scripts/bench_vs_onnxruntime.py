@@ -4,13 +4,12 @@
     bench_vs_onnxruntime.py MODEL.onnx [MODEL2.onnx ...] [--threads 1] [--runs 30] [--blocks 5] [--warmup 5]
                             [--sparrow .build/release/sparrow] [--json PATH] [--convert-args "--prune 0.9"]
 
-Per model: convert with `sparrow convert`, then alternate blocks ORT, Sparrow, ORT, Sparrow, ... so that both see
-the same machine state (these hosts are shared; absolute times drift, ratios measured this way do not).
-  ORT block:     `warmup` untimed + `runs` timed runs of one InferenceSession made once in this process
-                 (intra_op_num_threads = threads, inter_op_num_threads = 1, ORT_ENABLE_ALL).
+Per model: convert with `sparrow convert`, then alternate blocks ORT, Sparrow, ORT, Sparrow, ... (ort_timing.py
+says how a block is run and why they alternate).
   Sparrow block: `sparrow run X.sparrow --input IN.npy --threads T --warmup W --runs N --timing-json PATH`,
                  which writes {"latencies_ms": [...], optionally "isa": "..."}.
 The ratio Sparrow/ORT is the median of the per-block ratios of medians; min-max over blocks is the spread.
+For a table of every compressed variant of one model (`sparrow bench --sweep`), use compare_onnxruntime.py.
 `--convert-args` goes to `sparrow convert` (e.g. pruning): Sparrow then runs the compressed variant while ORT runs
 the dense ONNX model, which is the comparison a user makes when choosing a runtime and a compression.
 The input is the zoo's X.input.npy next to X.onnx (a seeded random one if absent), the same for both.
@@ -18,79 +17,28 @@ Prints a Markdown table (with the CPU and the command) and optionally writes eve
 """
 import argparse
 import json
-import re
 import shlex
 import subprocess
 import sys
 import tempfile
-import time
-import zlib
 from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
 
-
-def cpu_name():
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
-        m = re.search(r"^Model name:\s*(.+)$", out, re.M)
-        return m.group(1).strip() if m else "unknown"
-    except OSError:
-        return "unknown"
-
-
-def model_input(onnx_path, sess, tmp):
-    """The zoo's input next to the model, else a seeded random input with symbolic dims set to 1."""
-    zoo_input = onnx_path.with_name(onnx_path.name[:-len(".onnx")] + ".input.npy")
-    if zoo_input.exists():
-        return zoo_input, np.load(zoo_input)
-    meta = sess.get_inputs()[0]
-    shape = [d if isinstance(d, int) else 1 for d in meta.shape]
-    x = np.random.default_rng(zlib.crc32(onnx_path.name.encode())).standard_normal(shape).astype(np.float32)
-    path = Path(tmp) / f"{onnx_path.stem}.input.npy"
-    np.save(path, x)
-    return path, x
-
-
-def ort_block(sess, feeds, warmup, runs):
-    for _ in range(warmup):
-        sess.run(None, feeds)
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        sess.run(None, feeds)
-        times.append((time.perf_counter() - t) * 1e3)
-    return times
-
-
-def sparrow_block(sparrow, model, x_path, args, json_path):
-    cmd = [sparrow, "run", str(model), "--input", str(x_path), "--threads", str(args.threads), "--warmup",
-           str(args.warmup), "--runs", str(args.runs), "--timing-json", str(json_path)]
-    with tempfile.TemporaryDirectory(prefix="sparrow-bench-out-") as out_dir:
-        proc = subprocess.run(cmd + ["--output-dir", out_dir], capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise RuntimeError(f"{shlex.join(cmd)} failed ({proc.returncode}):\n{proc.stderr}")
-    timing = json.loads(Path(json_path).read_text())
-    printed = re.search(r"\bisa\b\s*[:=]?\s*([A-Za-z0-9_.+-]+)", proc.stdout + proc.stderr, re.I)
-    isa = timing.get("isa") or (printed.group(1) if printed else None)
-    return [float(v) for v in timing["latencies_ms"]], isa
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from ort_timing import (cpu_name, input_shape_flags, model_input, ort_block, ort_session,  # noqa: E402
+                        ratio_summary, sparrow_run_block)
 
 
 def bench(onnx_path, args, sparrow, tmp):
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads, opts.inter_op_num_threads = args.threads, 1
-    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    sess = ort.InferenceSession(str(onnx_path), opts, providers=["CPUExecutionProvider"])
+    sess = ort_session(onnx_path, args.threads)
     x_path, x = model_input(onnx_path, sess, tmp)
     feeds = {sess.get_inputs()[0].name: x}
 
     sp_path = Path(tmp) / f"{onnx_path.stem}.sparrow"
-    convert = [sparrow, "convert", str(onnx_path), "-o", str(sp_path)]
-    for meta in sess.get_inputs():  # pin symbolic dims to the benchmark input, as ORT sees it
-        if any(not isinstance(d, int) for d in meta.shape):
-            convert += ["--input-shape", f"{meta.name}={'x'.join(map(str, x.shape))}"]
+    # Symbolic dims pinned to the benchmark input, as ORT sees it.
+    convert = [sparrow, "convert", str(onnx_path), "-o", str(sp_path)] + input_shape_flags(sess, x)
     convert += shlex.split(args.convert_args)
     proc = subprocess.run(convert, capture_output=True, text=True)
     if proc.returncode != 0:
@@ -99,17 +47,19 @@ def bench(onnx_path, args, sparrow, tmp):
     ort_times, sp_times, ratios, isa = [], [], [], None
     for b in range(args.blocks):
         o = ort_block(sess, feeds, args.warmup, args.runs)
-        s, isa_b = sparrow_block(sparrow, sp_path, x_path, args, Path(tmp) / "timing.json")
+        s, isa_b = sparrow_run_block(sparrow, sp_path, x_path, args.threads, args.warmup, args.runs,
+                                     Path(tmp) / "timing.json")
         isa = isa or isa_b
         ort_times += o
         sp_times += s
         ratios.append(float(np.median(s) / np.median(o)))
         print(f"  {onnx_path.stem} block {b + 1}/{args.blocks}: ORT {np.median(o):.2f} ms, "
               f"Sparrow {np.median(s):.2f} ms", file=sys.stderr, flush=True)
-    return {"model": onnx_path.stem, "variant": args.convert_args or "dense", "threads": args.threads, "ort_median_ms": float(np.median(ort_times)),
-            "sparrow_median_ms": float(np.median(sp_times)), "ratio_median": float(np.median(ratios)),
-            "ratio_min": min(ratios), "ratio_max": max(ratios), "block_ratios": ratios, "isa": isa,
-            "sparrow_file_bytes": sp_path.stat().st_size, "ort_latencies_ms": ort_times,
+    ratio_median, ratio_min, ratio_max = ratio_summary(ratios)
+    return {"model": onnx_path.stem, "variant": args.convert_args or "dense", "threads": args.threads,
+            "ort_median_ms": float(np.median(ort_times)), "sparrow_median_ms": float(np.median(sp_times)),
+            "ratio_median": ratio_median, "ratio_min": ratio_min, "ratio_max": ratio_max, "block_ratios": ratios,
+            "isa": isa, "sparrow_file_bytes": sp_path.stat().st_size, "ort_latencies_ms": ort_times,
             "sparrow_latencies_ms": sp_times}
 
 

@@ -19,6 +19,14 @@ struct BenchCommand: ParsableCommand {
             When weights are stored sparse, also the nonzero MACs, the MACs the kernels perform and the actual \
             GFLOP/s. Inputs are seeded random N(0,1) values of the model's input shapes (a symbolic batch \
             dimension is 1) unless --input files are given.
+
+            With --sweep MODEL.onnx: converts the model into variants (dense fp32, magnitude-pruned at each \
+            --sparsities level, --prune-channels fractions; int8 forms are listed as not available until the \
+            converter has them), writes each to --out as <variant>.sparrow, measures each variant's fidelity \
+            against the dense one (cosine similarity, top-1 agreement, top-1 accuracy with labels) on \
+            --calibration inputs or seeded random ones, then times all variants in --rounds interleaved rounds \
+            (--warmup untimed and --runs timed runs per variant and round). Writes report.json, report.md (also \
+            printed) and report.svg (latency against file size; speed-up against sparsity) to --out.
             """)
 
     /// Timed runs `--min-time` does at least, so that the percentiles rest on more than one sample.
@@ -64,6 +72,9 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Profile one more run after the timed runs: the time of every node and per op kind.")
     var profile = false
 
+    @OptionGroup(title: "Sweep")
+    var sweep: SweepArguments
+
     func validate() throws {
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
         guard warmup >= 0 else { throw ValidationError("--warmup must not be negative") }
@@ -78,9 +89,34 @@ struct BenchCommand: ParsableCommand {
             guard seed == nil else { throw ValidationError("--seed sets random inputs; it cannot go with --input") }
         }
         guard json?.isEmpty != true else { throw ValidationError("--json needs a path, or '-' for standard output") }
+        try validateSweep()
+    }
+
+    /// Options that go only with `--sweep`, and options a sweep has no use for.
+    private func validateSweep() throws {
+        guard sweep.sweep else {
+            guard !sweep.givesSweepOptions else {
+                throw ValidationError("--sparsities, --prune-channels, --calibration, --out and --rounds go with --sweep")
+            }
+            return
+        }
+        guard ModelLoader.isONNX(model) else {
+            throw ValidationError("--sweep converts an ONNX model into its variants: give an .onnx file")
+        }
+        guard json == nil else { throw ValidationError("--sweep writes report.json to --out; leave out --json") }
+        guard !profile else { throw ValidationError("--sweep cannot --profile; profile one variant's file instead") }
+        guard minTime == nil else { throw ValidationError("--sweep times --runs per variant and round, not --min-time") }
+        if let rounds = sweep.rounds { guard rounds >= 1 else { throw ValidationError("--rounds must be at least 1") } }
+        _ = try sweep.sparsityList()
+        _ = try sweep.channelFractionList()
+        guard sweep.out?.isEmpty != true else { throw ValidationError("--out needs a directory") }
     }
 
     func run() throws {
+        if sweep.sweep {
+            try BenchSweep(self).run()
+            return
+        }
         let report = try measure()
         if json == "-" {
             FileHandle.standardOutput.write(Data(try report.json()))
@@ -113,14 +149,7 @@ struct BenchCommand: ParsableCommand {
         }
         let tensors = arrays.isEmpty ? try RandomInputs.tensors(orderedShapes, seed: seed ?? 0)
             : try arrays.map { try $0.array.tensor() }
-        let described = zip(model.inputs, tensors).enumerated().map { index, pair in
-            let (info, tensor) = pair
-            var digest = SHA256()
-            tensor.withUnsafeBytes { digest.update($0) }
-            return BenchReport.Input(name: info.name, dtype: tensor.dtype.description, shape: tensor.shape,
-                                     source: arrays.isEmpty ? "random N(0,1)" : arrays[index].path,
-                                     sha256: SHA256.hex(digest.finalize()))
-        }
+        let described = BenchCommand.describe(tensors, names: model.inputs.map(\.name), files: arrays.map(\.path))
 
         var outputs = try RunCommand.preallocatedOutputs(session, tensors)
         for _ in 0..<warmup { try session.run(tensors, into: &outputs) }
@@ -147,5 +176,18 @@ struct BenchCommand: ParsableCommand {
             loadStage: ModelLoader.isONNX(self.model) ? "ONNX import + convert + validate" : "mmap + validate",
             planSeconds: planSeconds, peakResidentBytes: ProcessMemory.peakResidentBytes(), profile: profileReport)
         return try BenchReport(path: self.model, session: session, plannedShapes: shapes, measured: measured)
+    }
+
+    /// The inputs as the report names them, with a digest of their bytes.
+    /// - Parameter files: The `.npy` path of each input, or none for random inputs.
+    static func describe(_ tensors: [Tensor], names: [String], files: [String]) -> [BenchReport.Input] {
+        zip(names, tensors).enumerated().map { index, pair in
+            let (name, tensor) = pair
+            var digest = SHA256()
+            tensor.withUnsafeBytes { digest.update($0) }
+            return BenchReport.Input(name: name, dtype: tensor.dtype.description, shape: tensor.shape,
+                                     source: files.isEmpty ? "random N(0,1)" : files[index],
+                                     sha256: SHA256.hex(digest.finalize()))
+        }
     }
 }

@@ -10,18 +10,25 @@ public struct Calibration: Sendable {
     public let source: String
     /// Whether the samples are made-up noise rather than the user's data.
     public let isRandom: Bool
+    /// Class labels from the directory's `labels.npy`: one per row of the first output, over all samples in
+    /// order (`sparrow bench --sweep` reports top-1 accuracy with them); `nil` when there is no such file.
+    public let labels: [Int64]?
+
+    /// The file of a calibration directory that holds labels rather than a sample.
+    public static let labelsFileName = "labels.npy"
 
     /// Samples drawn when no directory is given.
     public static let randomCount = 8
     /// Seed of the made-up samples, so that two conversions of one model decide the same.
     public static let randomSeed: UInt64 = 0x5EED
 
-    /// Every `.npy` file of `directory` (sorted by name; each file one sample of a one-input model), or, without
-    /// a directory, `randomCount` seeded N(0, 1) samples of each float32 input's shape (symbolic dimensions at 1).
+    /// Every `.npy` file of `directory` (sorted by name; each file one sample of a one-input model) but
+    /// `labels.npy`, which holds integer labels, or, without a directory, `randomCount` seeded N(0, 1) samples of
+    /// each float32 input's shape (symbolic dimensions at 1).
     /// - Parameter graph: The graph with `--input-shape` applied.
-    /// - Throws: `ConvertError.invalidArgument` when the directory has no `.npy` file, a file does not fit the
-    ///   input, or the model's inputs cannot be made up (a non-float input, an unknown rank); `ConvertError.io`
-    ///   when the directory cannot be read.
+    /// - Throws: `ConvertError.invalidArgument` when the directory has no sample file, a file does not fit the
+    ///   input, the labels are not integers, or the model's inputs cannot be made up (a non-float input, an
+    ///   unknown rank); `ConvertError.io` when the directory cannot be read.
     public static func load(directory: String?, graph: IRGraph) throws -> Calibration {
         let inputs = graph.inputs.filter { graph.initializers[$0.name] == nil }
         guard let directory else { return try random(inputs) }
@@ -33,10 +40,11 @@ public struct Calibration: Sendable {
         let names: [String]
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: directory)
-                .filter { $0.lowercased().hasSuffix(".npy") }.sorted()
+                .filter { $0.lowercased().hasSuffix(".npy") && $0.lowercased() != labelsFileName }.sorted()
         } catch {
             throw ConvertError.io("cannot read the calibration directory \(directory)")
         }
+        let labels = try loadLabels(directory: directory)
         guard !names.isEmpty else {
             throw ConvertError.invalidArgument("--calibration \(directory) holds no .npy file")
         }
@@ -51,7 +59,20 @@ public struct Calibration: Sendable {
             samples.append([try array.tensor()])
         }
         let base = (directory as NSString).lastPathComponent
-        return Calibration(samples: samples, source: "\(samples.count) files from \(base)/", isRandom: false)
+        let files = "\(samples.count) file\(samples.count == 1 ? "" : "s") from \(base)/"
+        let labelNote = labels.map { " with \($0.count) labels" } ?? ""
+        return Calibration(samples: samples, source: files + labelNote, isRandom: false, labels: labels)
+    }
+
+    private static func loadLabels(directory: String) throws -> [Int64]? {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        guard let name = names.first(where: { $0.lowercased() == labelsFileName }) else { return nil }
+        let array = try NpyArray(contentsOf: (directory as NSString).appendingPathComponent(name))
+        guard array.dtype.isInteger else {
+            throw ConvertError.invalidArgument("calibration labels \(name) hold \(array.dtype); labels are integer "
+                + "class indices, one per row of the first output")
+        }
+        return try array.tensor().int64s
     }
 
     private static func random(_ inputs: [IRValueInfo]) throws -> Calibration {
@@ -73,7 +94,7 @@ public struct Calibration: Sendable {
         }
         let shown = shapes.map { $0.map(String.init).joined(separator: "x") }.joined(separator: ", ")
         return Calibration(samples: samples, source: "\(randomCount) seeded random N(0,1) inputs of \(shown) "
-            + "(no --calibration)", isRandom: true)
+            + "(no --calibration)", isRandom: true, labels: nil)
     }
 
     private static func fits(_ shape: [Int], _ declared: [Dim]?) -> Bool {
