@@ -274,6 +274,7 @@ extension SweepVariant {
         case .magnitude: return "magnitude"
         case .channels: return "channels"
         case .int8Weights: return "int8-weights"
+        case .sparseInt8Weights: return "sparse-int8-weights"
         case .int8: return "int8"
         case .sparseInt8: return "sparse-int8"
         }

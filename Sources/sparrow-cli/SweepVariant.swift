@@ -12,8 +12,10 @@ struct SweepVariant: Equatable {
         case magnitude(Double)
         /// `--prune-channels F`: structured pruning of output channels.
         case channels(Double)
-        /// int8 weights, fp32 activations.
+        /// int8 weights, fp32 activations (`--quantize int8-weights`).
         case int8Weights
+        /// Magnitude pruning to S, then int8 weights (int8 CSR values).
+        case sparseInt8Weights(Double)
         /// int8 weights and activations.
         case int8
         /// Magnitude pruning to S, then int8 weights and activations.
@@ -36,6 +38,7 @@ struct SweepVariant: Equatable {
         case .magnitude(let fraction): return "prune-\(Self.fraction(fraction))"
         case .channels(let fraction): return "channels-\(Self.fraction(fraction))"
         case .int8Weights: return "int8-weights"
+        case .sparseInt8Weights(let fraction): return "prune-\(Self.fraction(fraction))-int8-weights"
         case .int8: return "int8"
         case .sparseInt8(let fraction): return "prune-\(Self.fraction(fraction))-int8"
         }
@@ -44,7 +47,7 @@ struct SweepVariant: Equatable {
     /// The magnitude-pruning fraction asked for, if any.
     var requestedSparsity: Double? {
         switch kind {
-        case .magnitude(let fraction), .sparseInt8(let fraction): return fraction
+        case .magnitude(let fraction), .sparseInt8(let fraction), .sparseInt8Weights(let fraction): return fraction
         case .dense, .channels, .int8Weights, .int8: return nil
         }
     }
@@ -55,7 +58,8 @@ struct SweepVariant: Equatable {
         case .dense: return ""
         case .magnitude(let fraction): return "--prune \(Self.fraction(fraction))"
         case .channels(let fraction): return "--prune-channels \(Self.fraction(fraction))"
-        case .int8Weights: return "(int8 weights)"
+        case .int8Weights: return "--quantize int8-weights"
+        case .sparseInt8Weights(let fraction): return "--prune \(Self.fraction(fraction)) --quantize int8-weights"
         case .int8: return "(int8)"
         case .sparseInt8(let fraction): return "--prune \(Self.fraction(fraction)) (int8)"
         }
@@ -74,21 +78,31 @@ struct SweepVariant: Equatable {
         case .channels(let fraction):
             options.pruneChannels = fraction
             return .options(options)
-        case .int8Weights, .int8, .sparseInt8:
+        case .int8Weights:
+            options.quantize = .int8Weights
+            return .options(options)
+        case .sparseInt8Weights(let fraction):
+            options.prune = fraction
+            options.quantize = .int8Weights
+            return .options(options)
+        case .int8, .sparseInt8:
             return .unavailable(reason: Self.noInt8)
         }
     }
 
-    static let noInt8 = "not available in this build (the converter has no int8 quantization yet)"
+    static let noInt8 = "not available in this build (int8 activations and kernels are not in the runtime yet)"
 
     /// Every variant of a sweep, in report order: dense, each magnitude sparsity, each channel fraction, then the
-    /// int8 forms (sparse+int8 at 0.9 if asked for, else at the highest sparsity).
+    /// int8 forms (the sparse ones at 0.9 if asked for, else at the highest sparsity).
     static func all(sparsities: [Double], channelFractions: [Double]) -> [SweepVariant] {
         var kinds: [Kind] = [.dense]
         kinds += sparsities.map(Kind.magnitude)
         kinds += channelFractions.map(Kind.channels)
-        kinds += [.int8Weights, .int8]
-        if let level = sparsities.contains(0.9) ? 0.9 : sparsities.max() { kinds.append(.sparseInt8(level)) }
+        let level = sparsities.contains(0.9) ? 0.9 : sparsities.max()
+        kinds.append(.int8Weights)
+        if let level { kinds.append(.sparseInt8Weights(level)) }
+        kinds.append(.int8)
+        if let level { kinds.append(.sparseInt8(level)) }
         return kinds.map(SweepVariant.init)
     }
 

@@ -47,10 +47,11 @@ final class BenchSweepTests: XCTestCase {
         let (directory, json) = try sweep(["--sparsities", "0.5,0.9", "--prune-channels", "0.3"])
         let list = try XCTUnwrap(json["variants"] as? [[String: Any]])
         XCTAssertEqual(list.compactMap { $0["name"] as? String },
-                       ["dense", "prune-0.5", "prune-0.9", "channels-0.3", "int8-weights", "int8", "prune-0.9-int8"])
+                       ["dense", "prune-0.5", "prune-0.9", "channels-0.3", "int8-weights", "prune-0.9-int8-weights",
+                        "int8", "prune-0.9-int8"])
         let byName = try variants(json)
-        let available = ["dense", "prune-0.5", "prune-0.9", "channels-0.3"]
-        for name in ["int8-weights", "int8", "prune-0.9-int8"] {
+        let available = ["dense", "prune-0.5", "prune-0.9", "channels-0.3", "int8-weights", "prune-0.9-int8-weights"]
+        for name in ["int8", "prune-0.9-int8"] {
             XCTAssertEqual(byName[name]?["available"] as? Bool, false, name)
             XCTAssertTrue((byName[name]?["reason"] as? String)?.contains("not available in this build") == true)
             XCTAssertNil(byName[name]?["median_ms"], "\(name) has no figures")
@@ -106,7 +107,7 @@ final class BenchSweepTests: XCTestCase {
         XCTAssertGreaterThan(try number(channels, "weight_sparsity"), 0)
 
         let markdown = try String(contentsOf: directory.appendingPathComponent("report.md"), encoding: .utf8)
-        for name in available + ["int8-weights", "int8", "prune-0.9-int8"] {
+        for name in available + ["int8", "prune-0.9-int8"] {
             XCTAssertTrue(markdown.contains("| \(name) "), "report.md has a row for \(name)")
         }
         XCTAssertTrue(markdown.contains("not available in this build"))
@@ -183,8 +184,8 @@ final class BenchSweepTests: XCTestCase {
 
     func testVariantList() {
         let names = SweepVariant.all(sparsities: [0.5, 0.95], channelFractions: [0.3]).map(\.name)
-        XCTAssertEqual(names, ["dense", "prune-0.5", "prune-0.95", "channels-0.3", "int8-weights", "int8",
-                               "prune-0.95-int8"])
+        XCTAssertEqual(names, ["dense", "prune-0.5", "prune-0.95", "channels-0.3", "int8-weights",
+                               "prune-0.95-int8-weights", "int8", "prune-0.95-int8"])
         XCTAssertEqual(SweepVariant.all(sparsities: [0.9, 0.95], channelFractions: []).last?.name, "prune-0.9-int8")
         XCTAssertEqual(SweepVariant.all(sparsities: [], channelFractions: []).map(\.name), ["dense", "int8-weights", "int8"])
         for variant in SweepVariant.all(sparsities: [0.9], channelFractions: [0.3]) {
@@ -195,7 +196,11 @@ final class BenchSweepTests: XCTestCase {
                 XCTAssertEqual(options.inputShapes["x"], [1, 1, 8, 8])
             case (.magnitude(let fraction), .options(let options)): XCTAssertEqual(options.prune, fraction)
             case (.channels(let fraction), .options(let options)): XCTAssertEqual(options.pruneChannels, fraction)
-            case (.int8Weights, .unavailable), (.int8, .unavailable), (.sparseInt8, .unavailable): break
+            case (.int8Weights, .options(let options)): XCTAssertEqual(options.quantize, .int8Weights)
+            case (.sparseInt8Weights(let fraction), .options(let options)):
+                XCTAssertEqual(options.prune, fraction)
+                XCTAssertEqual(options.quantize, .int8Weights)
+            case (.int8, .unavailable), (.sparseInt8, .unavailable): break
             default: XCTFail("\(variant.name): unexpected \(conversion)")
             }
         }
