@@ -16,6 +16,9 @@ typedef void spw_f32_gavgpool_ukernel_t(const spw_f32_gavgpool_params* params, c
 typedef void spw_f32_spmm_ukernel_t(
     const spw_f32_spmm_params* params, const float* input, const uint32_t* row_pointers, const uint32_t* offsets,
     const float* values, const float* bias, float* output);
+typedef void spw_qs8_gemm_ukernel_t(
+    const spw_qs8_gemm_params* params, const uint8_t* input, const void* packed_weights, const void* bias,
+    const float* scales, void* output);
 
 #define SPW_KERNEL(op, member, function, isa, tile, features) spw_##member##_ukernel_t function;
 #include "config/kernels.inc"

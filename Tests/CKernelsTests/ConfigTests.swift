@@ -71,6 +71,7 @@ final class ConfigTests: XCTestCase {
             XCTAssertNotNil(config.f32_avgpool)
             XCTAssertNotNil(config.f32_gavgpool)
             XCTAssertNotNil(config.f32_spmm)
+            XCTAssertNotNil(config.qs8_gemm)
             let entries = Self.entries(of: config)
             XCTAssertEqual(entries.count, Int(SPW_KERNEL_OP_COUNT))
             for (op, entry) in entries.enumerated() {

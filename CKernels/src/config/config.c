@@ -81,6 +81,7 @@ static void fill_config(spw_isa isa, spw_kernel_config* config) {
   config->f32_avgpool = e[SPW_OP_F32_AVGPOOL] ? e[SPW_OP_F32_AVGPOOL]->fn.f32_pool : NULL;
   config->f32_gavgpool = e[SPW_OP_F32_GAVGPOOL] ? e[SPW_OP_F32_GAVGPOOL]->fn.f32_gavgpool : NULL;
   config->f32_spmm = e[SPW_OP_F32_SPMM] ? e[SPW_OP_F32_SPMM]->fn.f32_spmm : NULL;
+  config->qs8_gemm = e[SPW_OP_QS8_GEMM] ? e[SPW_OP_QS8_GEMM]->fn.qs8_gemm : NULL;
 }
 
 static void init_configs(void) {
@@ -150,4 +151,10 @@ void spw_f32_spmm(
     const spw_f32_spmm_params* params, const float* input, const uint32_t* row_pointers, const uint32_t* offsets,
     const float* values, const float* bias, float* output) {
   spw_get_kernel_config()->f32_spmm(params, input, row_pointers, offsets, values, bias, output);
+}
+
+void spw_qs8_gemm(
+    const spw_qs8_gemm_params* params, const uint8_t* input, const void* packed_weights, const void* bias,
+    const float* scales, void* output) {
+  spw_get_kernel_config()->qs8_gemm(params, input, packed_weights, bias, scales, output);
 }
