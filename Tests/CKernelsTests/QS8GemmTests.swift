@@ -298,7 +298,7 @@ final class QS8GemmTests: XCTestCase {
 
     // MARK: - Variants against the reference
 
-    /// Rows around the 4-row tile and 8-row panel, columns around 8 and 16, depths odd and even, every output
+    /// Rows around the 8-row tile and panel, columns around the 8-column tile, depths odd and even, every output
     /// type, zero points 0, 255 and others, clamps, with and without bias.
     func testShapeSweep() {
         var rng = SplitMix64(seed: 103)
@@ -350,6 +350,20 @@ final class QS8GemmTests: XCTestCase {
         XCTAssertEqual(out[0], UInt32(truncatingIfNeeded: 255 * 127 * 70000))
         XCTAssertEqual(Self.firstMismatch(out, Self.naive(c), c), nil)
         check(c, variants: variants)
+    }
+
+    /// Depths around the AVX2 kernel's 1024-deep chunks, with more rows than its 256-row groups: the sums of a
+    /// chunk wait on the stack for the next.
+    func testDeepProducts() {
+        var rng = SplitMix64(seed: 108)
+        let variants = self.variants
+        for depth in [1023, 1024, 1025, 2047, 2049, 3001] {
+            for rows in [7, 263] {
+                let c = Self.makeCase(&rng, rows: rows, columns: rows == 7 ? 13 : 3, depth: depth,
+                                      type: Self.outputTypes[depth % 3])
+                if !check(c, variants: variants) { return }
+            }
+        }
     }
 
     /// Random shapes, including a few network-sized ones.
