@@ -268,6 +268,18 @@ typedef struct spw_qs8_gemm_params {
   float float_max;
 } spw_qs8_gemm_params;
 
+/// Conversions at the graph boundaries (ONNX QuantizeLinear / DequantizeLinear with a per-tensor scale), i < count:
+///   quantize (f32_qu8):   v = in[i] / scale (IEEE division, as ONNX defines it), then the requantization's clamp
+///                         and rounding with output_min 0, output_max 255: clamp(round_half_even(v) + zero_point,
+///                         0, 255); a NaN gives 0
+///   dequantize (qu8_f32): out[i] = (float)(in[i] - zero_point) * scale
+/// scale must be positive and finite.
+typedef struct spw_qu8_cvt_params {
+  size_t count;
+  float scale;
+  uint8_t zero_point;
+} spw_qu8_cvt_params;
+
 // MARK: - Kernel function types
 
 /// Raw CRC-32C register update (reflected, polynomial 0x1EDC6F41): no initial or final inversion.
@@ -287,6 +299,8 @@ typedef void (*spw_f32_spmm_ukernel_fn)(
 typedef void (*spw_qs8_gemm_ukernel_fn)(
     const spw_qs8_gemm_params* params, const uint8_t* input, const void* packed_weights, const void* bias,
     const float* scales, void* output);
+typedef void (*spw_f32_qu8_cvt_ukernel_fn)(const spw_qu8_cvt_params* params, const float* input, uint8_t* output);
+typedef void (*spw_qu8_f32_cvt_ukernel_fn)(const spw_qu8_cvt_params* params, const uint8_t* input, float* output);
 
 // MARK: - Registry
 
@@ -301,9 +315,11 @@ typedef enum spw_kernel_op {
   SPW_OP_F32_GAVGPOOL = 6,
   SPW_OP_F32_SPMM = 7,
   SPW_OP_QS8_GEMM = 8,
+  SPW_OP_F32_QU8_CVT = 9,
+  SPW_OP_QU8_F32_CVT = 10,
 } spw_kernel_op;
 
-#define SPW_KERNEL_OP_COUNT 9
+#define SPW_KERNEL_OP_COUNT 11
 
 /// The entry point of a kernel; the member that is set is the one of the entry's `op`
 /// (maxpool and avgpool both use `f32_pool`).
@@ -316,6 +332,8 @@ typedef union spw_kernel_fn {
   spw_f32_gavgpool_ukernel_fn f32_gavgpool;
   spw_f32_spmm_ukernel_fn f32_spmm;
   spw_qs8_gemm_ukernel_fn qs8_gemm;
+  spw_f32_qu8_cvt_ukernel_fn f32_qu8_cvt;
+  spw_qu8_f32_cvt_ukernel_fn qu8_f32_cvt;
 } spw_kernel_fn;
 
 /// One kernel variant. For each op, the registry lists the scalar reference first.
@@ -348,6 +366,8 @@ typedef struct spw_kernel_config {
   spw_f32_gavgpool_ukernel_fn f32_gavgpool;
   spw_f32_spmm_ukernel_fn f32_spmm;
   spw_qs8_gemm_ukernel_fn qs8_gemm;
+  spw_f32_qu8_cvt_ukernel_fn f32_qu8_cvt;
+  spw_qu8_f32_cvt_ukernel_fn qu8_f32_cvt;
   /// Registry entries of the chosen variants, indexed by spw_kernel_op.
   const spw_kernel_info* entries[SPW_KERNEL_OP_COUNT];
 } spw_kernel_config;
@@ -386,6 +406,8 @@ void spw_f32_spmm(
 void spw_qs8_gemm(
     const spw_qs8_gemm_params* params, const uint8_t* input, const void* packed_weights, const void* bias,
     const float* scales, void* output);
+void spw_f32_qu8_cvt(const spw_qu8_cvt_params* params, const float* input, uint8_t* output);
+void spw_qu8_f32_cvt(const spw_qu8_cvt_params* params, const uint8_t* input, float* output);
 
 // MARK: - Weight packing (once, at load time)
 

@@ -24,16 +24,21 @@ static inline spw_qu8_bounds spw_qu8_make_bounds(uint8_t zero_point, uint8_t out
   return b;
 }
 
-// One statement per fp32 operation: clang contracts only within an expression (-ffp-contract=on, SwiftPM's
-// default), and there is nothing to contract here anyway (no addition follows the product). The ternaries are
-// MAXPS(v, lo) and MINPS(v, hi) exactly, NaN included. lrintf rounds half to even in the default rounding mode,
-// as cvtps2dq does; v is within [-255, 255], so the conversion cannot overflow.
-static inline uint8_t spw_qu8_requantize(int32_t acc, float multiplier, spw_qu8_bounds b) {
-  float v = (float)acc;
-  v = v * multiplier;
+// The second half of the requantization: clamp, round, add the zero point. The ternaries are MAXPS(v, lo) and
+// MINPS(v, hi) exactly, NaN included. lrintf rounds half to even in the default rounding mode, as cvtps2dq does;
+// v is within [-255, 255] by then, so the conversion cannot overflow.
+static inline uint8_t spw_qu8_clamp_round(float v, spw_qu8_bounds b) {
   v = v > b.lo ? v : b.lo;
   v = v < b.hi ? v : b.hi;
   return (uint8_t)((int32_t)lrintf(v) + b.zero_point);
+}
+
+// One statement per fp32 operation: clang contracts only within an expression (-ffp-contract=on, SwiftPM's
+// default), and there is nothing to contract here anyway (no addition follows the product).
+static inline uint8_t spw_qu8_requantize(int32_t acc, float multiplier, spw_qu8_bounds b) {
+  float v = (float)acc;
+  v = v * multiplier;
+  return spw_qu8_clamp_round(v, b);
 }
 
 // Wrapping int32 addition and multiplication: the contract lets sums overflow (modulo 2^32, as vpaddd does), which

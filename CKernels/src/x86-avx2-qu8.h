@@ -15,22 +15,34 @@ SPW_INLINE spw_avx2_qu8_bounds spw_avx2_qu8_broadcast_bounds(spw_qu8_bounds b) {
   return v;
 }
 
-// spw_qu8_requantize on 8 lanes: the same fp32 operations in the same order (cvtdq2ps, mulps, maxps, minps,
-// cvtps2dq), as separate intrinsics, which clang does not fuse (no FMA is formed across them at -ffp-contract=on).
-// The operand order of max/min is the one of the scalar ternaries: MAXPS(v, lo) returns lo for a NaN v.
-// Returns int32 lanes in [output_min, output_max].
-SPW_INLINE __m256i spw_avx2_qu8_requantize(__m256i acc, __m256 multiplier, const spw_avx2_qu8_bounds* b) {
-  __m256 v = _mm256_cvtepi32_ps(acc);
-  v = _mm256_mul_ps(v, multiplier);
+// spw_qu8_clamp_round on 8 lanes (maxps, minps, cvtps2dq, add). The operand order of max/min is the one of the
+// scalar ternaries: MAXPS(v, lo) returns lo for a NaN v. Returns int32 lanes in [output_min, output_max].
+SPW_INLINE __m256i spw_avx2_qu8_clamp_round(__m256 v, const spw_avx2_qu8_bounds* b) {
   v = _mm256_max_ps(v, b->lo);
   v = _mm256_min_ps(v, b->hi);
   return _mm256_add_epi32(_mm256_cvtps_epi32(v), b->zero_point);
+}
+
+// spw_qu8_requantize on 8 lanes: the same fp32 operations in the same order (cvtdq2ps, mulps, then
+// spw_avx2_qu8_clamp_round), as separate intrinsics, which clang does not fuse (no FMA is formed across them at
+// -ffp-contract=on).
+SPW_INLINE __m256i spw_avx2_qu8_requantize(__m256i acc, __m256 multiplier, const spw_avx2_qu8_bounds* b) {
+  __m256 v = _mm256_cvtepi32_ps(acc);
+  v = _mm256_mul_ps(v, multiplier);
+  return spw_avx2_qu8_clamp_round(v, b);
 }
 
 // 16 int32 lanes in [0, 255] (a then b) to 16 bytes, in order.
 SPW_INLINE __m128i spw_avx2_pack_u8x16(__m256i a, __m256i b) {
   const __m256i words = _mm256_permute4x64_epi64(_mm256_packs_epi32(a, b), _MM_SHUFFLE(3, 1, 2, 0));
   return _mm_packus_epi16(_mm256_castsi256_si128(words), _mm256_extracti128_si256(words, 1));
+}
+
+// 32 int32 lanes in [0, 255] (a, b, c, d) to 32 bytes, in order.
+SPW_INLINE __m256i spw_avx2_pack_u8x32(__m256i a, __m256i b, __m256i c, __m256i d) {
+  // packs/packus work within 128-bit lanes: the bytes come out as a0-3 b0-3 c0-3 d0-3 | a4-7 b4-7 c4-7 d4-7.
+  const __m256i bytes = _mm256_packus_epi16(_mm256_packs_epi32(a, b), _mm256_packs_epi32(c, d));
+  return _mm256_permutevar8x32_epi32(bytes, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
 }
 
 // 8 int32 lanes in [0, 255] to the low 8 bytes, in order.

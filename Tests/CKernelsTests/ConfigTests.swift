@@ -72,6 +72,8 @@ final class ConfigTests: XCTestCase {
             XCTAssertNotNil(config.f32_gavgpool)
             XCTAssertNotNil(config.f32_spmm)
             XCTAssertNotNil(config.qs8_gemm)
+            XCTAssertNotNil(config.f32_qu8_cvt)
+            XCTAssertNotNil(config.qu8_f32_cvt)
             let entries = Self.entries(of: config)
             XCTAssertEqual(entries.count, Int(SPW_KERNEL_OP_COUNT))
             for (op, entry) in entries.enumerated() {

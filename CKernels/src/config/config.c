@@ -82,6 +82,8 @@ static void fill_config(spw_isa isa, spw_kernel_config* config) {
   config->f32_gavgpool = e[SPW_OP_F32_GAVGPOOL] ? e[SPW_OP_F32_GAVGPOOL]->fn.f32_gavgpool : NULL;
   config->f32_spmm = e[SPW_OP_F32_SPMM] ? e[SPW_OP_F32_SPMM]->fn.f32_spmm : NULL;
   config->qs8_gemm = e[SPW_OP_QS8_GEMM] ? e[SPW_OP_QS8_GEMM]->fn.qs8_gemm : NULL;
+  config->f32_qu8_cvt = e[SPW_OP_F32_QU8_CVT] ? e[SPW_OP_F32_QU8_CVT]->fn.f32_qu8_cvt : NULL;
+  config->qu8_f32_cvt = e[SPW_OP_QU8_F32_CVT] ? e[SPW_OP_QU8_F32_CVT]->fn.qu8_f32_cvt : NULL;
 }
 
 static void init_configs(void) {
@@ -157,4 +159,12 @@ void spw_qs8_gemm(
     const spw_qs8_gemm_params* params, const uint8_t* input, const void* packed_weights, const void* bias,
     const float* scales, void* output) {
   spw_get_kernel_config()->qs8_gemm(params, input, packed_weights, bias, scales, output);
+}
+
+void spw_f32_qu8_cvt(const spw_qu8_cvt_params* params, const float* input, uint8_t* output) {
+  spw_get_kernel_config()->f32_qu8_cvt(params, input, output);
+}
+
+void spw_qu8_f32_cvt(const spw_qu8_cvt_params* params, const uint8_t* input, float* output) {
+  spw_get_kernel_config()->qu8_f32_cvt(params, input, output);
 }
