@@ -280,6 +280,23 @@ typedef struct spw_qu8_cvt_params {
   uint8_t zero_point;
 } spw_qu8_cvt_params;
 
+/// Element-wise sum of two uint8 tensors of the same shape, each with its own scale and zero point (ONNX QDQ Add,
+/// com.microsoft.QLinearAdd), for i < count:
+///   v = (float)(a[i] - a_zero_point) * a_multiplier       a_multiplier = a_scale / output_scale
+///   v = v + (float)(b[i] - b_zero_point) * b_multiplier   b_multiplier = b_scale / output_scale
+/// (separate fp32 multiplications and one addition, never fused), then the requantization's clamp and rounding:
+/// out[i] = clamp(round_half_even(v) + output_zero_point, output_min, output_max). `output` may be `a` or `b`.
+typedef struct spw_qu8_add_params {
+  size_t count;
+  float a_multiplier;
+  float b_multiplier;
+  uint8_t a_zero_point;
+  uint8_t b_zero_point;
+  uint8_t output_zero_point;
+  uint8_t output_min;
+  uint8_t output_max;
+} spw_qu8_add_params;
+
 // MARK: - Kernel function types
 
 /// Raw CRC-32C register update (reflected, polynomial 0x1EDC6F41): no initial or final inversion.
@@ -301,6 +318,8 @@ typedef void (*spw_qs8_gemm_ukernel_fn)(
     const float* scales, void* output);
 typedef void (*spw_f32_qu8_cvt_ukernel_fn)(const spw_qu8_cvt_params* params, const float* input, uint8_t* output);
 typedef void (*spw_qu8_f32_cvt_ukernel_fn)(const spw_qu8_cvt_params* params, const uint8_t* input, float* output);
+typedef void (*spw_qu8_add_ukernel_fn)(
+    const spw_qu8_add_params* params, const uint8_t* a, const uint8_t* b, uint8_t* output);
 
 // MARK: - Registry
 
@@ -317,9 +336,10 @@ typedef enum spw_kernel_op {
   SPW_OP_QS8_GEMM = 8,
   SPW_OP_F32_QU8_CVT = 9,
   SPW_OP_QU8_F32_CVT = 10,
+  SPW_OP_QU8_ADD = 11,
 } spw_kernel_op;
 
-#define SPW_KERNEL_OP_COUNT 11
+#define SPW_KERNEL_OP_COUNT 12
 
 /// The entry point of a kernel; the member that is set is the one of the entry's `op`
 /// (maxpool and avgpool both use `f32_pool`).
@@ -334,6 +354,7 @@ typedef union spw_kernel_fn {
   spw_qs8_gemm_ukernel_fn qs8_gemm;
   spw_f32_qu8_cvt_ukernel_fn f32_qu8_cvt;
   spw_qu8_f32_cvt_ukernel_fn qu8_f32_cvt;
+  spw_qu8_add_ukernel_fn qu8_add;
 } spw_kernel_fn;
 
 /// One kernel variant. For each op, the registry lists the scalar reference first.
@@ -368,6 +389,7 @@ typedef struct spw_kernel_config {
   spw_qs8_gemm_ukernel_fn qs8_gemm;
   spw_f32_qu8_cvt_ukernel_fn f32_qu8_cvt;
   spw_qu8_f32_cvt_ukernel_fn qu8_f32_cvt;
+  spw_qu8_add_ukernel_fn qu8_add;
   /// Registry entries of the chosen variants, indexed by spw_kernel_op.
   const spw_kernel_info* entries[SPW_KERNEL_OP_COUNT];
 } spw_kernel_config;
@@ -408,6 +430,7 @@ void spw_qs8_gemm(
     const float* scales, void* output);
 void spw_f32_qu8_cvt(const spw_qu8_cvt_params* params, const float* input, uint8_t* output);
 void spw_qu8_f32_cvt(const spw_qu8_cvt_params* params, const uint8_t* input, float* output);
+void spw_qu8_add(const spw_qu8_add_params* params, const uint8_t* a, const uint8_t* b, uint8_t* output);
 
 // MARK: - Weight packing (once, at load time)
 

@@ -74,6 +74,7 @@ final class ConfigTests: XCTestCase {
             XCTAssertNotNil(config.qs8_gemm)
             XCTAssertNotNil(config.f32_qu8_cvt)
             XCTAssertNotNil(config.qu8_f32_cvt)
+            XCTAssertNotNil(config.qu8_add)
             let entries = Self.entries(of: config)
             XCTAssertEqual(entries.count, Int(SPW_KERNEL_OP_COUNT))
             for (op, entry) in entries.enumerated() {

@@ -84,6 +84,7 @@ static void fill_config(spw_isa isa, spw_kernel_config* config) {
   config->qs8_gemm = e[SPW_OP_QS8_GEMM] ? e[SPW_OP_QS8_GEMM]->fn.qs8_gemm : NULL;
   config->f32_qu8_cvt = e[SPW_OP_F32_QU8_CVT] ? e[SPW_OP_F32_QU8_CVT]->fn.f32_qu8_cvt : NULL;
   config->qu8_f32_cvt = e[SPW_OP_QU8_F32_CVT] ? e[SPW_OP_QU8_F32_CVT]->fn.qu8_f32_cvt : NULL;
+  config->qu8_add = e[SPW_OP_QU8_ADD] ? e[SPW_OP_QU8_ADD]->fn.qu8_add : NULL;
 }
 
 static void init_configs(void) {
@@ -167,4 +168,8 @@ void spw_f32_qu8_cvt(const spw_qu8_cvt_params* params, const float* input, uint8
 
 void spw_qu8_f32_cvt(const spw_qu8_cvt_params* params, const uint8_t* input, float* output) {
   spw_get_kernel_config()->qu8_f32_cvt(params, input, output);
+}
+
+void spw_qu8_add(const spw_qu8_add_params* params, const uint8_t* a, const uint8_t* b, uint8_t* output) {
+  spw_get_kernel_config()->qu8_add(params, a, b, output);
 }
