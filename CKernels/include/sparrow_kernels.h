@@ -297,6 +297,44 @@ typedef struct spw_qu8_add_params {
   uint8_t output_max;
 } spw_qu8_add_params;
 
+/// Max pooling of uint8, NCHW, one image, channels [c_begin, c_end): the window geometry of spw_f32_pool_params
+/// (the caller computes the output size); taps outside the input are skipped, and a window with none gives 0.
+/// Input and output share their scale and zero point (QDQ MaxPool), so there is no requantization: the maximum
+/// commutes with the (increasing) dequantization.
+typedef struct spw_qu8_maxpool_params {
+  size_t channels;
+  size_t input_height;
+  size_t input_width;
+  size_t output_height;
+  size_t output_width;
+  size_t kernel_height;
+  size_t kernel_width;
+  size_t stride_h;
+  size_t stride_w;
+  size_t dilation_h;
+  size_t dilation_w;
+  size_t pad_top;
+  size_t pad_left;
+  size_t c_begin;
+  size_t c_end;
+} spw_qu8_maxpool_params;
+
+/// Global average pooling of uint8 (QDQ GlobalAveragePool), input [channels][spatial_size], output [channels],
+/// for c in [c_begin, c_end):
+///   acc = sum_{i < spatial_size} (in[c][i] - input_zero_point)     (int32, exact for spatial_size < 2^23)
+///   out[c] = requantized acc, multiplier = input_scale / (output_scale * spatial_size)
+typedef struct spw_qu8_gavgpool_params {
+  size_t channels;
+  size_t spatial_size;
+  size_t c_begin;
+  size_t c_end;
+  float multiplier;
+  uint8_t input_zero_point;
+  uint8_t output_zero_point;
+  uint8_t output_min;
+  uint8_t output_max;
+} spw_qu8_gavgpool_params;
+
 // MARK: - Kernel function types
 
 /// Raw CRC-32C register update (reflected, polynomial 0x1EDC6F41): no initial or final inversion.
@@ -320,6 +358,10 @@ typedef void (*spw_f32_qu8_cvt_ukernel_fn)(const spw_qu8_cvt_params* params, con
 typedef void (*spw_qu8_f32_cvt_ukernel_fn)(const spw_qu8_cvt_params* params, const uint8_t* input, float* output);
 typedef void (*spw_qu8_add_ukernel_fn)(
     const spw_qu8_add_params* params, const uint8_t* a, const uint8_t* b, uint8_t* output);
+typedef void (*spw_qu8_maxpool_ukernel_fn)(
+    const spw_qu8_maxpool_params* params, const uint8_t* input, uint8_t* output);
+typedef void (*spw_qu8_gavgpool_ukernel_fn)(
+    const spw_qu8_gavgpool_params* params, const uint8_t* input, uint8_t* output);
 
 // MARK: - Registry
 
@@ -337,9 +379,11 @@ typedef enum spw_kernel_op {
   SPW_OP_F32_QU8_CVT = 9,
   SPW_OP_QU8_F32_CVT = 10,
   SPW_OP_QU8_ADD = 11,
+  SPW_OP_QU8_MAXPOOL = 12,
+  SPW_OP_QU8_GAVGPOOL = 13,
 } spw_kernel_op;
 
-#define SPW_KERNEL_OP_COUNT 12
+#define SPW_KERNEL_OP_COUNT 14
 
 /// The entry point of a kernel; the member that is set is the one of the entry's `op`
 /// (maxpool and avgpool both use `f32_pool`).
@@ -355,6 +399,8 @@ typedef union spw_kernel_fn {
   spw_f32_qu8_cvt_ukernel_fn f32_qu8_cvt;
   spw_qu8_f32_cvt_ukernel_fn qu8_f32_cvt;
   spw_qu8_add_ukernel_fn qu8_add;
+  spw_qu8_maxpool_ukernel_fn qu8_maxpool;
+  spw_qu8_gavgpool_ukernel_fn qu8_gavgpool;
 } spw_kernel_fn;
 
 /// One kernel variant. For each op, the registry lists the scalar reference first.
@@ -390,6 +436,8 @@ typedef struct spw_kernel_config {
   spw_f32_qu8_cvt_ukernel_fn f32_qu8_cvt;
   spw_qu8_f32_cvt_ukernel_fn qu8_f32_cvt;
   spw_qu8_add_ukernel_fn qu8_add;
+  spw_qu8_maxpool_ukernel_fn qu8_maxpool;
+  spw_qu8_gavgpool_ukernel_fn qu8_gavgpool;
   /// Registry entries of the chosen variants, indexed by spw_kernel_op.
   const spw_kernel_info* entries[SPW_KERNEL_OP_COUNT];
 } spw_kernel_config;
@@ -431,6 +479,8 @@ void spw_qs8_gemm(
 void spw_f32_qu8_cvt(const spw_qu8_cvt_params* params, const float* input, uint8_t* output);
 void spw_qu8_f32_cvt(const spw_qu8_cvt_params* params, const uint8_t* input, float* output);
 void spw_qu8_add(const spw_qu8_add_params* params, const uint8_t* a, const uint8_t* b, uint8_t* output);
+void spw_qu8_maxpool(const spw_qu8_maxpool_params* params, const uint8_t* input, uint8_t* output);
+void spw_qu8_gavgpool(const spw_qu8_gavgpool_params* params, const uint8_t* input, uint8_t* output);
 
 // MARK: - Weight packing (once, at load time)
 

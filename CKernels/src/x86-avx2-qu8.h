@@ -98,6 +98,18 @@ SPW_INLINE void spw_store_u8_partial(uint8_t* p, __m128i v, size_t n) {
   if (n & 1) *p = (uint8_t)_mm_cvtsi128_si32(v);
 }
 
+// Stores bytes [0, n) of v, n < 32.
+SPW_INLINE void spw_store_u8x32_partial(uint8_t* p, __m256i v, size_t n) {
+  __m128i part = _mm256_castsi256_si128(v);
+  if (n >= 16) {
+    _mm_storeu_si128((__m128i*)p, part);
+    part = _mm256_extracti128_si256(v, 1);
+    p += 16;
+    n -= 16;
+  }
+  spw_store_u8_partial(p, part, n);
+}
+
 // Broadcast of 4 bytes at p (any alignment).
 SPW_INLINE __m256i spw_avx2_broadcast_u32(const void* p) {
   int32_t t;

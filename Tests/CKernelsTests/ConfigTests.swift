@@ -75,6 +75,8 @@ final class ConfigTests: XCTestCase {
             XCTAssertNotNil(config.f32_qu8_cvt)
             XCTAssertNotNil(config.qu8_f32_cvt)
             XCTAssertNotNil(config.qu8_add)
+            XCTAssertNotNil(config.qu8_maxpool)
+            XCTAssertNotNil(config.qu8_gavgpool)
             let entries = Self.entries(of: config)
             XCTAssertEqual(entries.count, Int(SPW_KERNEL_OP_COUNT))
             for (op, entry) in entries.enumerated() {

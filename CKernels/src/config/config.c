@@ -85,6 +85,8 @@ static void fill_config(spw_isa isa, spw_kernel_config* config) {
   config->f32_qu8_cvt = e[SPW_OP_F32_QU8_CVT] ? e[SPW_OP_F32_QU8_CVT]->fn.f32_qu8_cvt : NULL;
   config->qu8_f32_cvt = e[SPW_OP_QU8_F32_CVT] ? e[SPW_OP_QU8_F32_CVT]->fn.qu8_f32_cvt : NULL;
   config->qu8_add = e[SPW_OP_QU8_ADD] ? e[SPW_OP_QU8_ADD]->fn.qu8_add : NULL;
+  config->qu8_maxpool = e[SPW_OP_QU8_MAXPOOL] ? e[SPW_OP_QU8_MAXPOOL]->fn.qu8_maxpool : NULL;
+  config->qu8_gavgpool = e[SPW_OP_QU8_GAVGPOOL] ? e[SPW_OP_QU8_GAVGPOOL]->fn.qu8_gavgpool : NULL;
 }
 
 static void init_configs(void) {
@@ -172,4 +174,12 @@ void spw_qu8_f32_cvt(const spw_qu8_cvt_params* params, const uint8_t* input, flo
 
 void spw_qu8_add(const spw_qu8_add_params* params, const uint8_t* a, const uint8_t* b, uint8_t* output) {
   spw_get_kernel_config()->qu8_add(params, a, b, output);
+}
+
+void spw_qu8_maxpool(const spw_qu8_maxpool_params* params, const uint8_t* input, uint8_t* output) {
+  spw_get_kernel_config()->qu8_maxpool(params, input, output);
+}
+
+void spw_qu8_gavgpool(const spw_qu8_gavgpool_params* params, const uint8_t* input, uint8_t* output) {
+  spw_get_kernel_config()->qu8_gavgpool(params, input, output);
 }
