@@ -335,6 +335,36 @@ typedef struct spw_qu8_gavgpool_params {
   uint8_t output_max;
 } spw_qu8_gavgpool_params;
 
+/// Depthwise 2D convolution of uint8, NCHW, one image (the geometry of spw_f32_dwconv_params): for c in
+/// [c_begin, c_end)
+///   acc = bias[c] + sum_{ky,kx} w[c][ky][kx] * (in[c][iy][ix] - input_zero_point)      (int32)
+///   out[c][oy][ox] = requantized acc, multiplier scales[c]
+/// with iy = oy*stride_h - pad_top + ky*dilation_h, ix = ox*stride_w - pad_left + kx*dilation_w. Taps outside the
+/// input read the input zero point (ONNX pads quantized tensors with it), so they add 0. Weights are int8
+/// [channels][kernel_height][kernel_width], bias int32 [channels] or NULL, scales [channels]; only channels in
+/// [c_begin, c_end) are read and written.
+typedef struct spw_qu8_dwconv_params {
+  size_t channels;
+  size_t input_height;
+  size_t input_width;
+  size_t output_height;
+  size_t output_width;
+  size_t kernel_height;
+  size_t kernel_width;
+  size_t stride_h;
+  size_t stride_w;
+  size_t dilation_h;
+  size_t dilation_w;
+  size_t pad_top;
+  size_t pad_left;
+  uint8_t input_zero_point;
+  uint8_t output_zero_point;
+  uint8_t output_min;
+  uint8_t output_max;
+  size_t c_begin;
+  size_t c_end;
+} spw_qu8_dwconv_params;
+
 // MARK: - Kernel function types
 
 /// Raw CRC-32C register update (reflected, polynomial 0x1EDC6F41): no initial or final inversion.
@@ -362,6 +392,9 @@ typedef void (*spw_qu8_maxpool_ukernel_fn)(
     const spw_qu8_maxpool_params* params, const uint8_t* input, uint8_t* output);
 typedef void (*spw_qu8_gavgpool_ukernel_fn)(
     const spw_qu8_gavgpool_params* params, const uint8_t* input, uint8_t* output);
+typedef void (*spw_qu8_dwconv_ukernel_fn)(
+    const spw_qu8_dwconv_params* params, const uint8_t* input, const int8_t* weights, const int32_t* bias,
+    const float* scales, uint8_t* output);
 
 // MARK: - Registry
 
@@ -381,9 +414,10 @@ typedef enum spw_kernel_op {
   SPW_OP_QU8_ADD = 11,
   SPW_OP_QU8_MAXPOOL = 12,
   SPW_OP_QU8_GAVGPOOL = 13,
+  SPW_OP_QU8_DWCONV = 14,
 } spw_kernel_op;
 
-#define SPW_KERNEL_OP_COUNT 14
+#define SPW_KERNEL_OP_COUNT 15
 
 /// The entry point of a kernel; the member that is set is the one of the entry's `op`
 /// (maxpool and avgpool both use `f32_pool`).
@@ -401,6 +435,7 @@ typedef union spw_kernel_fn {
   spw_qu8_add_ukernel_fn qu8_add;
   spw_qu8_maxpool_ukernel_fn qu8_maxpool;
   spw_qu8_gavgpool_ukernel_fn qu8_gavgpool;
+  spw_qu8_dwconv_ukernel_fn qu8_dwconv;
 } spw_kernel_fn;
 
 /// One kernel variant. For each op, the registry lists the scalar reference first.
@@ -438,6 +473,7 @@ typedef struct spw_kernel_config {
   spw_qu8_add_ukernel_fn qu8_add;
   spw_qu8_maxpool_ukernel_fn qu8_maxpool;
   spw_qu8_gavgpool_ukernel_fn qu8_gavgpool;
+  spw_qu8_dwconv_ukernel_fn qu8_dwconv;
   /// Registry entries of the chosen variants, indexed by spw_kernel_op.
   const spw_kernel_info* entries[SPW_KERNEL_OP_COUNT];
 } spw_kernel_config;
@@ -481,6 +517,9 @@ void spw_qu8_f32_cvt(const spw_qu8_cvt_params* params, const uint8_t* input, flo
 void spw_qu8_add(const spw_qu8_add_params* params, const uint8_t* a, const uint8_t* b, uint8_t* output);
 void spw_qu8_maxpool(const spw_qu8_maxpool_params* params, const uint8_t* input, uint8_t* output);
 void spw_qu8_gavgpool(const spw_qu8_gavgpool_params* params, const uint8_t* input, uint8_t* output);
+void spw_qu8_dwconv(
+    const spw_qu8_dwconv_params* params, const uint8_t* input, const int8_t* weights, const int32_t* bias,
+    const float* scales, uint8_t* output);
 
 // MARK: - Weight packing (once, at load time)
 

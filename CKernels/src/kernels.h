@@ -25,6 +25,9 @@ typedef void spw_qu8_add_ukernel_t(
     const spw_qu8_add_params* params, const uint8_t* a, const uint8_t* b, uint8_t* output);
 typedef void spw_qu8_maxpool_ukernel_t(const spw_qu8_maxpool_params* params, const uint8_t* input, uint8_t* output);
 typedef void spw_qu8_gavgpool_ukernel_t(const spw_qu8_gavgpool_params* params, const uint8_t* input, uint8_t* output);
+typedef void spw_qu8_dwconv_ukernel_t(
+    const spw_qu8_dwconv_params* params, const uint8_t* input, const int8_t* weights, const int32_t* bias,
+    const float* scales, uint8_t* output);
 
 #define SPW_KERNEL(op, member, function, isa, tile, features) spw_##member##_ukernel_t function;
 #include "config/kernels.inc"

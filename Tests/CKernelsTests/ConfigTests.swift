@@ -77,6 +77,7 @@ final class ConfigTests: XCTestCase {
             XCTAssertNotNil(config.qu8_add)
             XCTAssertNotNil(config.qu8_maxpool)
             XCTAssertNotNil(config.qu8_gavgpool)
+            XCTAssertNotNil(config.qu8_dwconv)
             let entries = Self.entries(of: config)
             XCTAssertEqual(entries.count, Int(SPW_KERNEL_OP_COUNT))
             for (op, entry) in entries.enumerated() {

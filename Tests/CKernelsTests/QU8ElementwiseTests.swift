@@ -209,11 +209,12 @@ final class QU8ElementwiseTests: XCTestCase {
                 var params = p
                 params.count = count
                 var inPlaceA = x, inPlaceB = y
+                let fn = variant.fn.qu8_add!
                 inPlaceA.withUnsafeMutableBufferPointer { pa in
-                    y.withUnsafeBufferPointer { variant.fn.qu8_add!(&params, pa.baseAddress, $0.baseAddress, pa.baseAddress) }
+                    y.withUnsafeBufferPointer { fn(&params, pa.baseAddress, $0.baseAddress, pa.baseAddress) }
                 }
                 inPlaceB.withUnsafeMutableBufferPointer { pb in
-                    x.withUnsafeBufferPointer { variant.fn.qu8_add!(&params, $0.baseAddress, pb.baseAddress, pb.baseAddress) }
+                    x.withUnsafeBufferPointer { fn(&params, $0.baseAddress, pb.baseAddress, pb.baseAddress) }
                 }
                 XCTAssertEqual(inPlaceA, expected, "\(KernelRegistry.name(variant)) in place of a, count \(count)")
                 XCTAssertEqual(inPlaceB, expected, "\(KernelRegistry.name(variant)) in place of b, count \(count)")

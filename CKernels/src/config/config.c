@@ -87,6 +87,7 @@ static void fill_config(spw_isa isa, spw_kernel_config* config) {
   config->qu8_add = e[SPW_OP_QU8_ADD] ? e[SPW_OP_QU8_ADD]->fn.qu8_add : NULL;
   config->qu8_maxpool = e[SPW_OP_QU8_MAXPOOL] ? e[SPW_OP_QU8_MAXPOOL]->fn.qu8_maxpool : NULL;
   config->qu8_gavgpool = e[SPW_OP_QU8_GAVGPOOL] ? e[SPW_OP_QU8_GAVGPOOL]->fn.qu8_gavgpool : NULL;
+  config->qu8_dwconv = e[SPW_OP_QU8_DWCONV] ? e[SPW_OP_QU8_DWCONV]->fn.qu8_dwconv : NULL;
 }
 
 static void init_configs(void) {
@@ -182,4 +183,10 @@ void spw_qu8_maxpool(const spw_qu8_maxpool_params* params, const uint8_t* input,
 
 void spw_qu8_gavgpool(const spw_qu8_gavgpool_params* params, const uint8_t* input, uint8_t* output) {
   spw_get_kernel_config()->qu8_gavgpool(params, input, output);
+}
+
+void spw_qu8_dwconv(
+    const spw_qu8_dwconv_params* params, const uint8_t* input, const int8_t* weights, const int32_t* bias,
+    const float* scales, uint8_t* output) {
+  spw_get_kernel_config()->qu8_dwconv(params, input, weights, bias, scales, output);
 }
