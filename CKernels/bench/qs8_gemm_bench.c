@@ -1,5 +1,6 @@
 // Stand-alone benchmark of the qs8_gemm variants against OpenBLAS sgemm on 1x1-convolution layer shapes of ResNet-50
-// and MobileNetV2 (Cout x Cin x HW = rows x depth x columns). Not part of the SwiftPM target (Package.swift
+// and MobileNetV2 (Cout x Cin x HW = rows x depth x columns), and ResNet-50's classifier (1000x2048x1, a product
+// with one column). Not part of the SwiftPM target (Package.swift
 // excludes bench/). Build and run from the package root:
 //
 //   clang -O2 -I CKernels/include -I CKernels/src $(pkg-config --cflags openblas) -o /tmp/qs8_gemm_bench
@@ -57,7 +58,7 @@ static const shape k_shapes[] = {
   {"resnet50", 256, 64, 3136},  {"resnet50", 64, 256, 3136},  {"resnet50", 512, 128, 784},
   {"resnet50", 1024, 256, 196}, {"resnet50", 256, 1024, 196}, {"resnet50", 2048, 512, 49},
   {"mbv2", 144, 24, 3136},      {"mbv2", 24, 144, 3136},      {"mbv2", 192, 32, 784},
-  {"mbv2", 960, 160, 49},       {"mbv2", 160, 960, 49},
+  {"mbv2", 960, 160, 49},       {"mbv2", 160, 960, 49},       {"resnet50", 1000, 2048, 1},
 };
 
 static uint64_t g_rng = 0x5EED;

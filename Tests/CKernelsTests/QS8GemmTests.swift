@@ -32,7 +32,8 @@ final class QS8GemmTests: XCTestCase {
             let p = params
             let type = ["qu8", "f32", "s32"][Int(p.output_type.rawValue)]
             return "\(label) \(type) M=\(p.rows) N=\(p.columns) K=\(p.depth) "
-                + "strides=\(p.input_stride),\(p.output_stride) zx=\(p.input_zero_point) zy=\(p.output_zero_point) q=[\(p.output_min), \(p.output_max)] "
+                + "strides=\(p.input_stride),\(p.output_stride) zx=\(p.input_zero_point) zy=\(p.output_zero_point) "
+                + "q=[\(p.output_min), \(p.output_max)] "
                 + "f=[\(p.float_min), \(p.float_max)] bias=\(intBias != nil || floatBias != nil)"
         }
     }

@@ -65,11 +65,11 @@ static void dw_row_chunk(
   }
   const int32_t correction = spw_wrap_add_s32(bias, spw_wrap_mul_s32(-(int32_t)p->input_zero_point, weight_sum));
   // Offsets of the two taps of each pair within a row's phases (the odd last tap repeats: its weight is 0).
-  size_t offsets[2 * MAX_PAIRS];
+  uint32_t offsets[2 * MAX_PAIRS];  // < 16384: within the window buffer
   for (size_t k = 0; k < g->pairs_per_row; k++) {
     for (size_t t = 0; t < 2; t++) {
       const size_t kx = spw_min_size(2 * k + t, (size_t)g->kw - 1), d = kx * (size_t)g->dw;
-      offsets[2 * k + t] = (d % s) * length + d / s;
+      offsets[2 * k + t] = (uint32_t)((d % s) * length + d / s);
     }
   }
   const __m256i vcorrection = _mm256_set1_epi32(correction);
