@@ -229,7 +229,7 @@ typedef struct spw_f32_spmm_params {
 // variants do the same fp32 operations in the same order (cvtdq2ps, mulps, maxps, minps, cvtps2dq), so they match
 // the scalar references bit for bit in the default rounding mode (round to nearest even).
 // The AVX2 variants of qs8_gemm, qu8_dwconv and qu8_maxpool keep padded rows and activation strips on the stack
-// (at most 32 KB per call).
+// (at most 36 KB per call).
 
 /// Rows of weights per panel of the packed qs8 GEMM weights (see spw_qs8_gemm_pack).
 #define SPW_QS8_GEMM_PANEL_ROWS 8

@@ -25,15 +25,24 @@ SPW_INLINE size_t spw_row_chunk(size_t n, size_t stride, size_t last_tap_offset)
   return chunk;
 }
 
-// padded[i] = row[base + i] for 0 <= base + i < width, else `fill`, for i < count.
+// padded[i] = row[base + i] for 0 <= base + i < width, else `fill`, for i < count (a multiple of 32). `padded`
+// needs 16 bytes of room past `count`. The fill goes first, in whole vectors; the row's last partial block (read
+// with a partial load, zeros above) is followed by one more vector of fill.
 SPW_INLINE void spw_row_pad_copy(uint8_t* padded, const uint8_t* row, ptrdiff_t base, ptrdiff_t width,
                                  ptrdiff_t count, uint8_t fill) {
   ptrdiff_t lo = -base, hi = width - base;
   lo = lo < 0 ? 0 : lo > count ? count : lo;
   hi = hi < lo ? lo : hi > count ? count : hi;
-  memset(padded, fill, (size_t)lo);
-  memcpy(padded + lo, row + base + lo, (size_t)(hi - lo));
-  memset(padded + hi, fill, (size_t)(count - hi));
+  const __m256i vfill = _mm256_set1_epi8((char)fill);
+  for (ptrdiff_t i = 0; i < count; i += 32) _mm256_storeu_si256((__m256i*)(padded + i), vfill);
+  ptrdiff_t i = lo;
+  for (; i + 16 <= hi; i += 16) {
+    _mm_storeu_si128((__m128i*)(padded + i), _mm_loadu_si128((const __m128i*)(row + base + i)));
+  }
+  if (i < hi) {
+    _mm_storeu_si128((__m128i*)(padded + i), spw_load_u8_partial(row + base + i, (size_t)(hi - i)));
+    _mm_storeu_si128((__m128i*)(padded + hi), _mm256_castsi256_si128(vfill));
+  }
 }
 
 // phases[r * length + j] = padded[stride * j + r] for r < stride, j < length (length a multiple of 32). Stride 1

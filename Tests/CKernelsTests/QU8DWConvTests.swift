@@ -200,6 +200,25 @@ final class QU8DWConvTests: XCTestCase {
         }
     }
 
+    /// Dilations as wide as the row or wider (the AVX2 kernel's paired rows have pairs with one column inside the
+    /// input on both sides, or only such pairs), with pads up to the dilated kernel, strides 1 to 3.
+    func testWideDilations() {
+        var rng = SplitMix64(seed: 405)
+        let variants = self.variants
+        for width in [1, 2, 3, 5, 8, 17] {
+            for dilation in [2, 3, 5, 9] {
+                for stride in 1...3 {
+                    let pad = rng.int(0...2 * dilation)
+                    guard let c = Self.makeCase(
+                        &rng, channels: 2, height: 6, width: width, kernel: (3, rng.int(2...3)), stride: (1, stride),
+                        dilation: (rng.int(1...2), dilation), pads: (2, pad, 2, rng.int(0...2 * dilation)))
+                    else { continue }
+                    if !check(c, variants: variants) { return }
+                }
+            }
+        }
+    }
+
     /// All inputs 255 or 0 against all weights -128 or 127, zero points 0 and 255 (the largest sums of each sign,
     /// and padding that is not zero), saturating multipliers.
     func testExtremeValues() {
@@ -224,8 +243,8 @@ final class QU8DWConvTests: XCTestCase {
         }
     }
 
-    /// Rows wider than the AVX2 kernel's 1024-output chunks, and a dilation too wide for its buffers (the scalar
-    /// path); the dispatching entry point.
+    /// Rows wider than the AVX2 kernel's 1024-output chunks, a dilation too wide for its buffers and a kernel too
+    /// wide for its tables (the scalar path); the dispatching entry point.
     func testWideRowsAndDispatch() {
         var rng = SplitMix64(seed: 404)
         let variants = self.variants
@@ -235,6 +254,11 @@ final class QU8DWConvTests: XCTestCase {
             else { return XCTFail("no case") }
             if !check(c, variants: variants) { return }
         }
+        // A kernel row of 131 taps (more pairs than the AVX2 kernel unrolls into its tables: the scalar path).
+        guard let wide = Self.makeCase(&rng, channels: 2, height: 4, width: 200, kernel: (2, 131), stride: (1, 1),
+                                       pads: (1, 65, 0, 65))
+        else { return XCTFail("no case") }
+        if !check(wide, variants: variants) { return }
         guard let c = Self.makeCase(&rng, channels: 3, height: 10, width: 13, kernel: (3, 3), stride: (1, 1),
                                     pads: (1, 1, 1, 1))
         else { return XCTFail("no case") }
