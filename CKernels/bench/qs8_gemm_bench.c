@@ -19,6 +19,27 @@
 // against the scalar reference's before timing. Jobs take turns, one sample each per round; each sample times
 // enough warm calls to last >= 0.5 ms; the table gives the median and the fastest sample per call, and GOP/s
 // counts a multiply-add as 2 operations (2 * Cout * Cin * HW per call) from the median.
+//
+// AMD EPYC (Zen 3, AVX2+FMA, no AVX-512/VNNI), 2 shared cores (load average 1.1-1.7), 2026-11-25, `-cpu`, 5 runs
+// of 15 samples, median of the runs' medians (ns per call; in brackets the fastest sample of all runs):
+//
+//   layer                 qs8 8x8 ns (fastest)    GOP/s   sgemm ns (fastest)     GFLOP/s   speedup
+//   resnet50 256x64x3136     1428319 (1047264)     71.9     1557010 (1445901)      66.0    1.09x
+//   resnet50 64x256x3136      980289  (891823)    104.8     1448176 (1387943)      71.0    1.48x
+//   resnet50 512x128x784      973145  (849895)    105.6     1392411 (1271234)      73.8    1.43x
+//   resnet50 1024x256x196    1018299  (822292)    100.9     1457473 (1226440)      70.5    1.43x
+//   resnet50 256x1024x196     954259  (773039)    107.7     1381161 (1206272)      74.4    1.45x
+//   resnet50 2048x512x49      923502  (857759)    111.3     1662489 (1495976)      61.8    1.80x
+//   mbv2     144x24x3136      383354  (338009)     56.5      445726  (421641)      48.6    1.16x
+//   mbv2     24x144x3136      230662  (218250)     94.0      366297  (323256)      59.2    1.59x
+//   mbv2     192x32x784       135730  (124391)     71.0      179670  (168045)      53.6    1.32x
+//   mbv2     960x160x49       145546  (138516)    103.4      229500  (215848)      65.6    1.58x
+//   mbv2     160x960x49       134578  (124293)    111.9      225109  (208949)      66.9    1.67x
+//   resnet50 1000x2048x1      414297  (273668)      9.9      963768  (822102)       4.2    2.33x
+//
+// The float output (-f32, 3 runs) is slower than sgemm where the output is large (256x64x3136: 0.75x, 3.2 MB of
+// floats written; 144x24x3136: 0.87x) and 1.04-1.8x as fast elsewhere. The machine's other core runs other builds,
+// so single runs vary by up to 1.5x.
 #define _GNU_SOURCE
 #include <cblas.h>
 #include <math.h>

@@ -245,7 +245,8 @@ typedef enum spw_qs8_gemm_output {
   SPW_QS8_GEMM_OUTPUT_S32 = 2,
 } spw_qs8_gemm_output;
 
-/// Quantized matrix product (1x1 convolution, Gemm, im2col'd convolution), one image:
+/// Quantized matrix product (1x1 convolution, Gemm, im2col'd convolution), one image; "qs8" names the signed 8-bit
+/// weights, the activations being uint8:
 ///   acc[r][c] = bias[r] + sum_{k < depth} w[r][k] * (input[k*input_stride + c] - input_zero_point)   (int32)
 ///   output[r*output_stride + c] = the output_type of acc[r][c]
 /// for r < rows, c < columns. w is int8 [rows][depth], packed once by spw_qs8_gemm_pack; input is uint8

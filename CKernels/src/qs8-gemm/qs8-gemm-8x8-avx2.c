@@ -20,7 +20,9 @@
 // 11 layers of the bench, busy machine): a 4x16 tile that interleaved and widened the activations inside the
 // k loop (2 loads and 4 shuffles per pair of k, every 4 rows) took 1.04-1.97x as long, most on deep layers
 // (256x1024x196: 1.97x), whose 1024 input rows per column block missed L1 for every tile; an 8x8 tile without the
-// strip took 1.0-1.6x as long. With the strip, 8x8 runs at 1.04-1.9x the speed of OpenBLAS sgemm on these shapes.
+// strip took 1.0-1.6x as long. With the strip, 8x8 runs at 1.1-1.8x the speed of OpenBLAS sgemm on these layers
+// (uint8 output, median of 5 runs, table in the bench's header). A product with one column (a classifier) still
+// computes 8: 7/8 of the work is wasted there (1000x2048x1 ran at 2.3x sgemm's speed anyway, sgemm being worse).
 //
 // Column blocks of 8; the last one loads its < 8 columns with partial loads (zeros above) and stores them with
 // partial stores. Rows past `rows` in the last panel are computed (their weights are zero) and not stored. For an
