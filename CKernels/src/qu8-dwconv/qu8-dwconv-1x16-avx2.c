@@ -22,10 +22,11 @@
 // the 24 KB ring allows; a window too large for it even for 32 outputs, or with more than 512 tap pairs, takes the
 // scalar reference, as do kernels of more than 64 rows or 128 columns.
 //
-// Measured (CKernels/bench/qu8_bench.c, MobileNetV2's 3x3 layers): 3-18x the reference's speed, 1.5-2.3x the first
-// version's (which rebuilt the window's rows for every output row), but only 0.1-0.9x the f32 AVX2 kernel's: worst
-// on 7x7 and 14x14 images, where the f32 kernel puts 8 channels in a vector's lanes and this one pays per row and
-// per channel. A channels-in-lanes path for small images is the next step.
+// Measured (CKernels/bench/qu8_bench.c, MobileNetV2's 3x3 layers): 3-18x the reference's speed and 1.2-2.3x the
+// first version's (which rebuilt the window's rows for every output row; timed with a one-layer loop), but only
+// 0.1-0.9x the f32 AVX2 kernel's: worst on 7x7 and 14x14 images, where the f32 kernel puts 8 channels in a
+// vector's lanes and this one pays per row and per channel. A channels-in-lanes path for small images is the next
+// step.
 #include "../kernels.h"
 #include "../qu8.h"
 
