@@ -3,8 +3,9 @@
 // Every operation has a scalar C reference and per-ISA variants. A variant is chosen once at run time from the CPU
 // features (`spw_get_kernel_config`); `SPARROW_ISA=scalar|avx2|avx512|neon` forces a lower level for debugging.
 // Kernels allocate nothing, do no I/O, keep no state (any number of threads may call them on disjoint outputs)
-// and take their shapes in a small params struct. All tensors are dense NCHW float32 for one batch image; sizes
-// are element counts. Pointers need no particular alignment.
+// and take their shapes in a small params struct. All tensors are dense NCHW for one batch image, float32 or, for the
+// quantized kernels (qs8/qu8, see "Quantized parameters"), uint8 activations and int8 weights; sizes are element
+// counts. Pointers need no particular alignment.
 //
 // Kernel names follow `spw_<dtype>_<op>_ukernel_<tile>__<isa>`; the registry (`spw_kernel_registry`) lists them.
 #ifndef SPARROW_KERNELS_H
@@ -220,6 +221,164 @@ typedef struct spw_f32_spmm_params {
   size_t residual_stride;  ///< elements between residual rows (>= pixels when residual is set)
 } spw_f32_spmm_params;
 
+// MARK: - Quantized parameters
+//
+// Activations are uint8 with a per-tensor scale and zero point (real = scale * (q - zero_point)); weights are int8,
+// symmetric (zero point 0), with one scale per output channel. That is what ONNX Runtime's QDQ quantizer writes by
+// default (U8 activations, S8 per-channel weights), and a uint8 zero point lets a ReLU output use all 256 levels.
+// Products and sums are exact int32 arithmetic (wrapping, so variants agree even where a sum overflows).
+//
+// Requantization, shared by every kernel with a uint8 output (int32 acc -> uint8):
+//   v = (float)acc * multiplier                                   (one fp32 multiplication, never fused)
+//   v = v > lo ? v : lo;  v = v < hi ? v : hi                     lo = output_min - output_zero_point,
+//                                                                 hi = output_max - output_zero_point (exact)
+//   q = lrintf(v) + output_zero_point                             (round half to even)
+// with multiplier = input_scale * weight_scale[c] / output_scale, computed by the caller in fp32. Clamping before
+// the conversion keeps it in range; the bounds are integers and rounding is monotonic, so this equals
+// clamp(round(acc * multiplier) + zero_point, output_min, output_max), and [output_min, output_max] is where a
+// fused ReLU or Clip goes. The max/min above are MAXPS/MINPS exactly (a NaN multiplier gives output_min). The vector
+// variants do the same fp32 operations in the same order (cvtdq2ps, mulps, maxps, minps, cvtps2dq), so they match
+// the scalar references bit for bit in the default rounding mode (round to nearest even).
+// The AVX2 variants of qs8_gemm, qu8_dwconv and qu8_maxpool keep padded rows and activation strips on the stack
+// (at most 36 KB per call).
+
+/// Rows of weights per panel of the packed qs8 GEMM weights (see spw_qs8_gemm_pack).
+#define SPW_QS8_GEMM_PANEL_ROWS 8
+
+/// Output element type of spw_qs8_gemm.
+typedef enum spw_qs8_gemm_output {
+  /// uint8, requantized with scales[r] as the multiplier; bias is int32_t[rows].
+  SPW_QS8_GEMM_OUTPUT_QU8 = 0,
+  /// float, dequantized: clamp((float)acc * scales[r] + bias[r], float_min, float_max), two separate fp32
+  /// operations (no FMA); scales[r] = input_scale * weight_scale[r]; bias is float[rows].
+  SPW_QS8_GEMM_OUTPUT_F32 = 1,
+  /// int32: acc itself; bias is int32_t[rows]; scales are not read (may be NULL).
+  SPW_QS8_GEMM_OUTPUT_S32 = 2,
+} spw_qs8_gemm_output;
+
+/// Quantized matrix product (1x1 convolution, Gemm, im2col'd convolution), one image; "qs8" names the signed 8-bit
+/// weights, the activations being uint8:
+///   acc[r][c] = bias[r] + sum_{k < depth} w[r][k] * (input[k*input_stride + c] - input_zero_point)   (int32)
+///   output[r*output_stride + c] = the output_type of acc[r][c]
+/// for r < rows, c < columns. w is int8 [rows][depth], packed once by spw_qs8_gemm_pack; input is uint8
+/// [depth][input_stride] (activation rows: input channels, or im2col rows; columns: pixels). int32 bias is the
+/// ONNX quantized bias (scale input_scale * weight_scale[r], zero point 0) and is added before scaling; NULL is 0.
+/// The accumulation is exact for depth <= 65536 without bias; beyond, it wraps, identically in every variant.
+/// Only outputs c < columns of rows < rows are written. Threads may split columns (input + c0, output + c0,
+/// columns = count) or rows at multiples of SPW_QS8_GEMM_PANEL_ROWS (packed + spw_qs8_gemm_packed_size(r0, depth),
+/// bias + r0, scales + r0, output + r0 * output_stride).
+typedef struct spw_qs8_gemm_params {
+  size_t rows;           ///< output channels
+  size_t columns;        ///< pixels
+  size_t depth;          ///< input channels (x kernel taps for an im2col'd convolution)
+  size_t input_stride;   ///< elements between input rows (>= columns)
+  size_t output_stride;  ///< elements between output rows (>= columns)
+  spw_qs8_gemm_output output_type;
+  uint8_t input_zero_point;
+  uint8_t output_zero_point;  ///< QU8 only
+  uint8_t output_min;         ///< QU8 clamp
+  uint8_t output_max;
+  float float_min;            ///< F32 clamp (-INFINITY, +INFINITY for none)
+  float float_max;
+} spw_qs8_gemm_params;
+
+/// Conversions at the graph boundaries (ONNX QuantizeLinear / DequantizeLinear with a per-tensor scale), i < count:
+///   quantize (f32_qu8):   v = in[i] / scale (IEEE division, as ONNX defines it), then the requantization's clamp
+///                         and rounding with output_min 0, output_max 255: clamp(round_half_even(v) + zero_point,
+///                         0, 255); a NaN gives 0
+///   dequantize (qu8_f32): out[i] = (float)(in[i] - zero_point) * scale
+/// scale must be positive and finite.
+typedef struct spw_qu8_cvt_params {
+  size_t count;
+  float scale;
+  uint8_t zero_point;
+} spw_qu8_cvt_params;
+
+/// Element-wise sum of two uint8 tensors of the same shape, each with its own scale and zero point (ONNX QDQ Add,
+/// com.microsoft.QLinearAdd), for i < count:
+///   v = (float)(a[i] - a_zero_point) * a_multiplier       a_multiplier = a_scale / output_scale
+///   v = v + (float)(b[i] - b_zero_point) * b_multiplier   b_multiplier = b_scale / output_scale
+/// (separate fp32 multiplications and one addition, never fused), then the requantization's clamp and rounding:
+/// out[i] = clamp(round_half_even(v) + output_zero_point, output_min, output_max). `output` may be `a` or `b`.
+typedef struct spw_qu8_add_params {
+  size_t count;
+  float a_multiplier;
+  float b_multiplier;
+  uint8_t a_zero_point;
+  uint8_t b_zero_point;
+  uint8_t output_zero_point;
+  uint8_t output_min;
+  uint8_t output_max;
+} spw_qu8_add_params;
+
+/// Max pooling of uint8, NCHW, one image, channels [c_begin, c_end): the window geometry of spw_f32_pool_params
+/// (the caller computes the output size); taps outside the input are skipped, and a window with none gives 0.
+/// Input and output share their scale and zero point (QDQ MaxPool), so there is no requantization: the maximum
+/// commutes with the (increasing) dequantization.
+typedef struct spw_qu8_maxpool_params {
+  size_t channels;
+  size_t input_height;
+  size_t input_width;
+  size_t output_height;
+  size_t output_width;
+  size_t kernel_height;
+  size_t kernel_width;
+  size_t stride_h;
+  size_t stride_w;
+  size_t dilation_h;
+  size_t dilation_w;
+  size_t pad_top;
+  size_t pad_left;
+  size_t c_begin;
+  size_t c_end;
+} spw_qu8_maxpool_params;
+
+/// Global average pooling of uint8 (QDQ GlobalAveragePool), input [channels][spatial_size], output [channels],
+/// for c in [c_begin, c_end):
+///   acc = sum_{i < spatial_size} (in[c][i] - input_zero_point)     (int32, exact for spatial_size < 2^23)
+///   out[c] = requantized acc, multiplier = input_scale / (output_scale * spatial_size)
+typedef struct spw_qu8_gavgpool_params {
+  size_t channels;
+  size_t spatial_size;
+  size_t c_begin;
+  size_t c_end;
+  float multiplier;
+  uint8_t input_zero_point;
+  uint8_t output_zero_point;
+  uint8_t output_min;
+  uint8_t output_max;
+} spw_qu8_gavgpool_params;
+
+/// Depthwise 2D convolution of uint8, NCHW, one image (the geometry of spw_f32_dwconv_params): for c in
+/// [c_begin, c_end)
+///   acc = bias[c] + sum_{ky,kx} w[c][ky][kx] * (in[c][iy][ix] - input_zero_point)      (int32)
+///   out[c][oy][ox] = requantized acc, multiplier scales[c]
+/// with iy = oy*stride_h - pad_top + ky*dilation_h, ix = ox*stride_w - pad_left + kx*dilation_w. Taps outside the
+/// input read the input zero point (ONNX pads quantized tensors with it), so they add 0. Weights are int8
+/// [channels][kernel_height][kernel_width], bias int32 [channels] or NULL, scales [channels]; only channels in
+/// [c_begin, c_end) are read and written.
+typedef struct spw_qu8_dwconv_params {
+  size_t channels;
+  size_t input_height;
+  size_t input_width;
+  size_t output_height;
+  size_t output_width;
+  size_t kernel_height;
+  size_t kernel_width;
+  size_t stride_h;
+  size_t stride_w;
+  size_t dilation_h;
+  size_t dilation_w;
+  size_t pad_top;
+  size_t pad_left;
+  uint8_t input_zero_point;
+  uint8_t output_zero_point;
+  uint8_t output_min;
+  uint8_t output_max;
+  size_t c_begin;
+  size_t c_end;
+} spw_qu8_dwconv_params;
+
 // MARK: - Kernel function types
 
 /// Raw CRC-32C register update (reflected, polynomial 0x1EDC6F41): no initial or final inversion.
@@ -235,6 +394,21 @@ typedef void (*spw_f32_gavgpool_ukernel_fn)(
 typedef void (*spw_f32_spmm_ukernel_fn)(
     const spw_f32_spmm_params* params, const float* input, const uint32_t* row_pointers, const uint32_t* offsets,
     const float* values, const float* bias, float* output);
+/// `bias` is int32_t[rows] or float[rows] as the output_type says (NULL: zero); `output` has that element type.
+typedef void (*spw_qs8_gemm_ukernel_fn)(
+    const spw_qs8_gemm_params* params, const uint8_t* input, const void* packed_weights, const void* bias,
+    const float* scales, void* output);
+typedef void (*spw_f32_qu8_cvt_ukernel_fn)(const spw_qu8_cvt_params* params, const float* input, uint8_t* output);
+typedef void (*spw_qu8_f32_cvt_ukernel_fn)(const spw_qu8_cvt_params* params, const uint8_t* input, float* output);
+typedef void (*spw_qu8_add_ukernel_fn)(
+    const spw_qu8_add_params* params, const uint8_t* a, const uint8_t* b, uint8_t* output);
+typedef void (*spw_qu8_maxpool_ukernel_fn)(
+    const spw_qu8_maxpool_params* params, const uint8_t* input, uint8_t* output);
+typedef void (*spw_qu8_gavgpool_ukernel_fn)(
+    const spw_qu8_gavgpool_params* params, const uint8_t* input, uint8_t* output);
+typedef void (*spw_qu8_dwconv_ukernel_fn)(
+    const spw_qu8_dwconv_params* params, const uint8_t* input, const int8_t* weights, const int32_t* bias,
+    const float* scales, uint8_t* output);
 
 // MARK: - Registry
 
@@ -248,9 +422,16 @@ typedef enum spw_kernel_op {
   SPW_OP_F32_AVGPOOL = 5,
   SPW_OP_F32_GAVGPOOL = 6,
   SPW_OP_F32_SPMM = 7,
+  SPW_OP_QS8_GEMM = 8,
+  SPW_OP_F32_QU8_CVT = 9,
+  SPW_OP_QU8_F32_CVT = 10,
+  SPW_OP_QU8_ADD = 11,
+  SPW_OP_QU8_MAXPOOL = 12,
+  SPW_OP_QU8_GAVGPOOL = 13,
+  SPW_OP_QU8_DWCONV = 14,
 } spw_kernel_op;
 
-#define SPW_KERNEL_OP_COUNT 8
+#define SPW_KERNEL_OP_COUNT 15
 
 /// The entry point of a kernel; the member that is set is the one of the entry's `op`
 /// (maxpool and avgpool both use `f32_pool`).
@@ -262,6 +443,13 @@ typedef union spw_kernel_fn {
   spw_f32_pool_ukernel_fn f32_pool;
   spw_f32_gavgpool_ukernel_fn f32_gavgpool;
   spw_f32_spmm_ukernel_fn f32_spmm;
+  spw_qs8_gemm_ukernel_fn qs8_gemm;
+  spw_f32_qu8_cvt_ukernel_fn f32_qu8_cvt;
+  spw_qu8_f32_cvt_ukernel_fn qu8_f32_cvt;
+  spw_qu8_add_ukernel_fn qu8_add;
+  spw_qu8_maxpool_ukernel_fn qu8_maxpool;
+  spw_qu8_gavgpool_ukernel_fn qu8_gavgpool;
+  spw_qu8_dwconv_ukernel_fn qu8_dwconv;
 } spw_kernel_fn;
 
 /// One kernel variant. For each op, the registry lists the scalar reference first.
@@ -293,6 +481,13 @@ typedef struct spw_kernel_config {
   spw_f32_pool_ukernel_fn f32_avgpool;
   spw_f32_gavgpool_ukernel_fn f32_gavgpool;
   spw_f32_spmm_ukernel_fn f32_spmm;
+  spw_qs8_gemm_ukernel_fn qs8_gemm;
+  spw_f32_qu8_cvt_ukernel_fn f32_qu8_cvt;
+  spw_qu8_f32_cvt_ukernel_fn qu8_f32_cvt;
+  spw_qu8_add_ukernel_fn qu8_add;
+  spw_qu8_maxpool_ukernel_fn qu8_maxpool;
+  spw_qu8_gavgpool_ukernel_fn qu8_gavgpool;
+  spw_qu8_dwconv_ukernel_fn qu8_dwconv;
   /// Registry entries of the chosen variants, indexed by spw_kernel_op.
   const spw_kernel_info* entries[SPW_KERNEL_OP_COUNT];
 } spw_kernel_config;
@@ -328,6 +523,30 @@ void spw_f32_gavgpool(const spw_f32_gavgpool_params* params, const float* input,
 void spw_f32_spmm(
     const spw_f32_spmm_params* params, const float* input, const uint32_t* row_pointers, const uint32_t* offsets,
     const float* values, const float* bias, float* output);
+void spw_qs8_gemm(
+    const spw_qs8_gemm_params* params, const uint8_t* input, const void* packed_weights, const void* bias,
+    const float* scales, void* output);
+void spw_f32_qu8_cvt(const spw_qu8_cvt_params* params, const float* input, uint8_t* output);
+void spw_qu8_f32_cvt(const spw_qu8_cvt_params* params, const uint8_t* input, float* output);
+void spw_qu8_add(const spw_qu8_add_params* params, const uint8_t* a, const uint8_t* b, uint8_t* output);
+void spw_qu8_maxpool(const spw_qu8_maxpool_params* params, const uint8_t* input, uint8_t* output);
+void spw_qu8_gavgpool(const spw_qu8_gavgpool_params* params, const uint8_t* input, uint8_t* output);
+void spw_qu8_dwconv(
+    const spw_qu8_dwconv_params* params, const uint8_t* input, const int8_t* weights, const int32_t* bias,
+    const float* scales, uint8_t* output);
+
+// MARK: - Weight packing (once, at load time)
+
+/// Bytes spw_qs8_gemm_pack writes for `rows` x `depth` weights: one panel of SPW_QS8_GEMM_PANEL_ROWS rows per
+/// started group of 8 rows, each 32 + 32 * ceil(depth / 2) bytes.
+size_t spw_qs8_gemm_packed_size(size_t rows, size_t depth);
+
+/// Packs int8 weights [rows][depth] (row r at weights + r * depth) for spw_qs8_gemm. Panel p holds rows 8p..8p+7:
+///   int32_t row_sums[8]                     sum over k of w[8p+i][k]: the input zero point correction
+///   int16_t pairs[ceil(depth / 2)][8][2]    pairs[j][i] = {w[8p+i][2j], w[8p+i][2j+1]}
+/// (native byte order), zero for rows past `rows` and for k = depth when depth is odd. Pairs of int16 are what the
+/// AVX2 kernel multiplies with vpmaddwd; the panel layout is part of the kernel contract, shared by all variants.
+void spw_qs8_gemm_pack(size_t rows, size_t depth, const int8_t* weights, void* packed);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -71,6 +71,13 @@ final class ConfigTests: XCTestCase {
             XCTAssertNotNil(config.f32_avgpool)
             XCTAssertNotNil(config.f32_gavgpool)
             XCTAssertNotNil(config.f32_spmm)
+            XCTAssertNotNil(config.qs8_gemm)
+            XCTAssertNotNil(config.f32_qu8_cvt)
+            XCTAssertNotNil(config.qu8_f32_cvt)
+            XCTAssertNotNil(config.qu8_add)
+            XCTAssertNotNil(config.qu8_maxpool)
+            XCTAssertNotNil(config.qu8_gavgpool)
+            XCTAssertNotNil(config.qu8_dwconv)
             let entries = Self.entries(of: config)
             XCTAssertEqual(entries.count, Int(SPW_KERNEL_OP_COUNT))
             for (op, entry) in entries.enumerated() {

@@ -81,6 +81,13 @@ static void fill_config(spw_isa isa, spw_kernel_config* config) {
   config->f32_avgpool = e[SPW_OP_F32_AVGPOOL] ? e[SPW_OP_F32_AVGPOOL]->fn.f32_pool : NULL;
   config->f32_gavgpool = e[SPW_OP_F32_GAVGPOOL] ? e[SPW_OP_F32_GAVGPOOL]->fn.f32_gavgpool : NULL;
   config->f32_spmm = e[SPW_OP_F32_SPMM] ? e[SPW_OP_F32_SPMM]->fn.f32_spmm : NULL;
+  config->qs8_gemm = e[SPW_OP_QS8_GEMM] ? e[SPW_OP_QS8_GEMM]->fn.qs8_gemm : NULL;
+  config->f32_qu8_cvt = e[SPW_OP_F32_QU8_CVT] ? e[SPW_OP_F32_QU8_CVT]->fn.f32_qu8_cvt : NULL;
+  config->qu8_f32_cvt = e[SPW_OP_QU8_F32_CVT] ? e[SPW_OP_QU8_F32_CVT]->fn.qu8_f32_cvt : NULL;
+  config->qu8_add = e[SPW_OP_QU8_ADD] ? e[SPW_OP_QU8_ADD]->fn.qu8_add : NULL;
+  config->qu8_maxpool = e[SPW_OP_QU8_MAXPOOL] ? e[SPW_OP_QU8_MAXPOOL]->fn.qu8_maxpool : NULL;
+  config->qu8_gavgpool = e[SPW_OP_QU8_GAVGPOOL] ? e[SPW_OP_QU8_GAVGPOOL]->fn.qu8_gavgpool : NULL;
+  config->qu8_dwconv = e[SPW_OP_QU8_DWCONV] ? e[SPW_OP_QU8_DWCONV]->fn.qu8_dwconv : NULL;
 }
 
 static void init_configs(void) {
@@ -150,4 +157,36 @@ void spw_f32_spmm(
     const spw_f32_spmm_params* params, const float* input, const uint32_t* row_pointers, const uint32_t* offsets,
     const float* values, const float* bias, float* output) {
   spw_get_kernel_config()->f32_spmm(params, input, row_pointers, offsets, values, bias, output);
+}
+
+void spw_qs8_gemm(
+    const spw_qs8_gemm_params* params, const uint8_t* input, const void* packed_weights, const void* bias,
+    const float* scales, void* output) {
+  spw_get_kernel_config()->qs8_gemm(params, input, packed_weights, bias, scales, output);
+}
+
+void spw_f32_qu8_cvt(const spw_qu8_cvt_params* params, const float* input, uint8_t* output) {
+  spw_get_kernel_config()->f32_qu8_cvt(params, input, output);
+}
+
+void spw_qu8_f32_cvt(const spw_qu8_cvt_params* params, const uint8_t* input, float* output) {
+  spw_get_kernel_config()->qu8_f32_cvt(params, input, output);
+}
+
+void spw_qu8_add(const spw_qu8_add_params* params, const uint8_t* a, const uint8_t* b, uint8_t* output) {
+  spw_get_kernel_config()->qu8_add(params, a, b, output);
+}
+
+void spw_qu8_maxpool(const spw_qu8_maxpool_params* params, const uint8_t* input, uint8_t* output) {
+  spw_get_kernel_config()->qu8_maxpool(params, input, output);
+}
+
+void spw_qu8_gavgpool(const spw_qu8_gavgpool_params* params, const uint8_t* input, uint8_t* output) {
+  spw_get_kernel_config()->qu8_gavgpool(params, input, output);
+}
+
+void spw_qu8_dwconv(
+    const spw_qu8_dwconv_params* params, const uint8_t* input, const int8_t* weights, const int32_t* bias,
+    const float* scales, uint8_t* output) {
+  spw_get_kernel_config()->qu8_dwconv(params, input, weights, bias, scales, output);
 }
