@@ -41,7 +41,6 @@ extension UnaryElementwiseOperator {
         }
         let pass = UnaryPass<Self>(input: buffers.input(0), output: buffers.output(0), count: type.count,
                                 parameters: try parameters(context), pool: buffers.pool)
-        let pool = buffers.pool
         return { pass.run() }
     }
 }
