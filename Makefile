@@ -103,9 +103,13 @@ $(ZOO)/%.onnx: | venv
 
 # Kernel micro-benchmarks (nested package, ordo-one/benchmark): conv/depthwise/gemm layers of MobileNetV2 and
 # ResNet-50 through Session, with GFLOP/s and malloc counts. First build takes several minutes.
+# Single-core fp32 FMA peak of this machine, measured by CKernels/bench/fma_peak.c (BENCHMARKS.md); gflops.py prints
+# % of it (scaled by the thread count; int8 rows are compared with the same number). Override: make bench-kernels
+# BENCH_PEAK_GFLOPS=...
+BENCH_PEAK_GFLOPS ?= 102
 bench-kernels: apt
 	cd Benchmarks && $(SWIFT) package --disable-sandbox benchmark --no-progress | tee ../build/bench-kernels.txt
-	python3 Benchmarks/gflops.py build/bench-kernels.txt
+	python3 Benchmarks/gflops.py build/bench-kernels.txt --peak $(BENCH_PEAK_GFLOPS)
 
 clean:
 	rm -rf .build build

@@ -6,6 +6,9 @@ let package = Package(
     products: [
         .library(name: "Sparrow", targets: ["Sparrow"]),
         .library(name: "SparrowConvert", targets: ["SparrowConvert"]),
+        // Exported only so that the nested Benchmarks/ package can call the C kernels directly (int8 GEMM rows);
+        // the runtime's public API is `Sparrow`, and CKernels has no stability promise.
+        .library(name: "CKernels", targets: ["CKernels"]),
         .executable(name: "sparrow", targets: ["sparrow-cli"]),
     ],
     dependencies: [

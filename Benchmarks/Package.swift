@@ -18,6 +18,8 @@ let package = Package(
             dependencies: [
                 .product(name: "Sparrow", package: "Sparrow"),
                 .product(name: "SparrowConvert", package: "Sparrow"),
+                // The C kernels themselves, for the int8 GEMM benchmarks (spw_qs8_gemm has no fp32 Session path here).
+                .product(name: "CKernels", package: "Sparrow"),
                 .product(name: "Benchmark", package: "benchmark"),
             ],
             path: "Benchmarks/SparrowKernels",

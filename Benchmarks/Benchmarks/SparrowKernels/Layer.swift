@@ -18,6 +18,9 @@ struct Layer: Sendable {
     var label: String
     var kind: Kind
     var activation: Activation
+    /// Fraction of the weights that are zero; above 0 the weight is stored CSR (exactly
+    /// `round(weights · sparsity)` zeros at seeded random positions) and the layer runs the SpMM path.
+    var sparsity: Double = 0
 
     /// Input tensor shape.
     var inputShape: [Int] {
@@ -47,12 +50,42 @@ struct Layer: Sendable {
         }
     }
 
-    /// Benchmark name: network, layer, threads, and the MACs so that GFLOP/s = 2 · MACs / time.
-    func benchmarkName(threads: Int) -> String {
-        // Millions with three decimals (0.1% or better for every layer here), without Foundation's formatting.
-        let thousands = (macs + 500) / 1000
+    /// Elements of the weight tensor.
+    var weightCount: Int {
+        switch kind {
+        case .conv(let c, let m, _, _, let k, _, _, let g): return m * (c / g) * k * k
+        case .gemm(let inputs, let outputs): return inputs * outputs
+        }
+    }
+
+    /// Nonzero weights: all of them when dense, else exactly `weightCount - round(weightCount · sparsity)`.
+    var nonzeroWeights: Int {
+        weightCount - Int((Double(weightCount) * sparsity).rounded())
+    }
+
+    /// The MACs whose weight is nonzero (what the SpMM kernel actually does): every weight is used the same
+    /// number of times (once per output pixel), so this is `macs` scaled by the exact nonzero count.
+    var nonzeroMACs: Int {
+        macs / weightCount * nonzeroWeights
+    }
+
+    /// Benchmark name: network, layer, threads, and the MACs so that GFLOP/s = 2 · MACs / time. A sparse layer
+    /// has `csrNN` (NN = % of zero weights) after the label and its nonzero MACs before the dense-equivalent ones:
+    /// "... csr90 t1 [5.138 nnz MMAC] [51.380 MMAC]". `suffix` goes after the label (e.g. "int8").
+    func benchmarkName(threads: Int, suffix: String? = nil) -> String {
+        var name = "\(network) \(label)"
+        if sparsity > 0 { name += " csr\(Int((sparsity * 100).rounded()))" }
+        if let suffix { name += " \(suffix)" }
+        name += " t\(threads)"
+        if sparsity > 0 { name += " [\(Self.millions(nonzeroMACs)) nnz MMAC]" }
+        return name + " [\(Self.millions(macs)) MMAC]"
+    }
+
+    /// Millions with three decimals (0.1% or better for every layer here), without Foundation's formatting.
+    static func millions(_ count: Int) -> String {
+        let thousands = (count + 500) / 1000
         let fraction = String(thousands % 1000)
         let padded = String(repeating: "0", count: 3 - fraction.count) + fraction
-        return "\(network) \(label) t\(threads) [\(thousands / 1000).\(padded) MMAC]"
+        return "\(thousands / 1000).\(padded)"
     }
 }
