@@ -53,7 +53,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "kernels.h"
+#include "bench_common.h"
 
 #ifdef SPW_DWCONV_EXPERIMENTS
 void spw_f32_dwconv_ukernel_1x8__avx2_baseline(
@@ -94,30 +94,6 @@ static shape k_shapes[] = {
   {"custom", 0, 0, 0, 0, 0, true},  // -l
 };
 #define SHAPE_COUNT (sizeof(k_shapes) / sizeof(k_shapes[0]))
-
-static uint64_t g_rng = 0x5EED;
-static uint64_t splitmix64(void) {
-  uint64_t z = (g_rng += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-static float uniform(void) { return (float)((int32_t)(splitmix64() >> 40) - (1 << 23)) / (float)(1 << 23); }
-
-// CLOCK_MONOTONIC by default; -cpu: this thread's CPU time, which leaves out the time the thread waits for a core
-// on a busy machine (not the cache misses other processes cause).
-static clockid_t g_clock = CLOCK_MONOTONIC;
-
-static double now_ns(void) {
-  struct timespec t;
-  clock_gettime(g_clock, &t);
-  return (double)t.tv_sec * 1e9 + (double)t.tv_nsec;
-}
-
-static int compare_double(const void* a, const void* b) {
-  const double x = *(const double*)a, y = *(const double*)b;
-  return x < y ? -1 : x > y;
-}
 
 typedef struct layer {
   spw_f32_dwconv_params params;
@@ -202,22 +178,6 @@ static double check(const layer* l, spw_f32_dwconv_ukernel_fn fn, const float* e
     if (!(d <= worst)) worst = d;
   }
   return worst;
-}
-
-// Whether `name` contains one of the comma-separated words of `list` (NULL: every name).
-static bool selected(const char* name, const char* list) {
-  if (list == NULL) return true;
-  char word[64];
-  for (const char* p = list; *p != 0;) {
-    size_t n = strcspn(p, ",");
-    if (n > 0 && n < sizeof(word)) {
-      memcpy(word, p, n);
-      word[n] = 0;
-      if (strstr(name, word) != NULL) return true;
-    }
-    p += n + (p[n] == ',');
-  }
-  return false;
 }
 
 int main(int argc, char** argv) {

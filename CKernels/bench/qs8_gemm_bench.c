@@ -48,20 +48,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "kernels.h"
-
-#define SPW_KERNEL(op, member, function, isa, tile, features) \
-  extern spw_##member##_ukernel_t function __attribute__((weak));
-#include "config/kernels.inc"
-#undef SPW_KERNEL
-
-static const spw_kernel_info k_registry[] = {
-#define SPW_KERNEL(op_, member, function, isa_, tile_, features)                                               \
-  {.name = #function, .op = op_, .isa = isa_, .tile = tile_, .required_features = (features),                 \
-   .fn = {.member = function}},
-#include "config/kernels.inc"
-#undef SPW_KERNEL
-};
+#define SPW_BENCH_REGISTRY
+#include "bench_common.h"
 
 void openblas_set_num_threads(int num_threads);
 
@@ -81,27 +69,6 @@ static const shape k_shapes[] = {
   {"mbv2", 144, 24, 3136},      {"mbv2", 24, 144, 3136},      {"mbv2", 192, 32, 784},
   {"mbv2", 960, 160, 49},       {"mbv2", 160, 960, 49},       {"resnet50", 1000, 2048, 1},
 };
-
-static uint64_t g_rng = 0x5EED;
-static uint64_t splitmix64(void) {
-  uint64_t z = (g_rng += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
-static clockid_t g_clock = CLOCK_MONOTONIC;
-
-static double now_ns(void) {
-  struct timespec t;
-  clock_gettime(g_clock, &t);
-  return (double)t.tv_sec * 1e9 + (double)t.tv_nsec;
-}
-
-static int compare_double(const void* a, const void* b) {
-  const double x = *(const double*)a, y = *(const double*)b;
-  return x < y ? -1 : x > y;
-}
 
 typedef struct layer {
   spw_qs8_gemm_params params;
@@ -209,21 +176,6 @@ static void free_layer(layer* l) {
   free(l->input_f32);
   free(l->weights_f32);
   free(l->output_f32);
-}
-
-static bool selected(const char* name, const char* list) {
-  if (list == NULL) return true;
-  char word[64];
-  for (const char* p = list; *p != 0;) {
-    size_t n = strcspn(p, ",");
-    if (n > 0 && n < sizeof(word)) {
-      memcpy(word, p, n);
-      word[n] = 0;
-      if (strstr(name, word) != NULL) return true;
-    }
-    p += n + (p[n] == ',');
-  }
-  return false;
 }
 
 int main(int argc, char** argv) {

@@ -45,42 +45,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "kernels.h"
+#define SPW_BENCH_REGISTRY
+#include "bench_common.h"
 
-#define SPW_KERNEL(op, member, function, isa, tile, features) \
-  extern spw_##member##_ukernel_t function __attribute__((weak));
-#include "config/kernels.inc"
-#undef SPW_KERNEL
-
-static const spw_kernel_info k_registry[] = {
-#define SPW_KERNEL(op_, member, function, isa_, tile_, features)                                               \
-  {.name = #function, .op = op_, .isa = isa_, .tile = tile_, .required_features = (features),                 \
-   .fn = {.member = function}},
-#include "config/kernels.inc"
-#undef SPW_KERNEL
-};
-
-static uint64_t g_rng = 0x5EED;
-static uint64_t splitmix64(void) {
-  uint64_t z = (g_rng += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
-static clockid_t g_clock = CLOCK_MONOTONIC;
 static int g_samples = 15;
-
-static double now_ns(void) {
-  struct timespec t;
-  clock_gettime(g_clock, &t);
-  return (double)t.tv_sec * 1e9 + (double)t.tv_nsec;
-}
-
-static int compare_double(const void* a, const void* b) {
-  const double x = *(const double*)a, y = *(const double*)b;
-  return x < y ? -1 : x > y;
-}
 
 // One layer's buffers (big enough for every op below) and the call of a job.
 typedef struct layer {

@@ -27,21 +27,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "kernels.h"
-
-// Every registered kernel, weak: those not linked in are NULL.
-#define SPW_KERNEL(op, member, function, isa, tile, features) \
-  extern spw_##member##_ukernel_t function __attribute__((weak));
-#include "config/kernels.inc"
-#undef SPW_KERNEL
-
-static const spw_kernel_info k_registry[] = {
-#define SPW_KERNEL(op_, member, function, isa_, tile_, features)                                               \
-  {.name = #function, .op = op_, .isa = isa_, .tile = tile_, .required_features = (features),                 \
-   .fn = {.member = function}},
-#include "config/kernels.inc"
-#undef SPW_KERNEL
-};
+#define SPW_BENCH_REGISTRY
+#include "bench_common.h"
 
 void openblas_set_num_threads(int num_threads);
 
@@ -77,30 +64,7 @@ static const shape k_shapes[] = {
 static const double k_sparsities[] = {0.7, 0.9, 0.95};
 static const double k_crossover_sparsities[] = {0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9};
 
-static uint64_t g_rng = 0x5EED;
-static uint64_t splitmix64(void) {
-  uint64_t z = (g_rng += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-static float uniform(void) { return (float)((int32_t)(splitmix64() >> 40) - (1 << 23)) / (float)(1 << 23); }
 static double unit(void) { return (double)(splitmix64() >> 11) / 9007199254740992.0; }
-
-// CLOCK_MONOTONIC by default; -cpu: this thread's CPU time, which leaves out the time the thread waits for a core
-// on a busy machine (not the cache misses other processes cause).
-static clockid_t g_clock = CLOCK_MONOTONIC;
-
-static double now_ns(void) {
-  struct timespec t;
-  clock_gettime(g_clock, &t);
-  return (double)t.tv_sec * 1e9 + (double)t.tv_nsec;
-}
-
-static int compare_double(const void* a, const void* b) {
-  const double x = *(const double*)a, y = *(const double*)b;
-  return x < y ? -1 : x > y;
-}
 
 typedef struct layer {
   size_t cout, cin, hw, nnz;
@@ -204,22 +168,6 @@ static double check(const layer* l, spw_f32_spmm_ukernel_fn fn, const float* exp
     if (d > worst) worst = d;
   }
   return worst;
-}
-
-// Whether `name` contains one of the comma-separated words of `list` (NULL: every name).
-static bool selected(const char* name, const char* list) {
-  if (list == NULL) return true;
-  char word[64];
-  for (const char* p = list; *p != 0;) {
-    size_t n = strcspn(p, ",");
-    if (n > 0 && n < sizeof(word)) {
-      memcpy(word, p, n);
-      word[n] = 0;
-      if (strstr(name, word) != NULL) return true;
-    }
-    p += n + (p[n] == ',');
-  }
-  return false;
 }
 
 int main(int argc, char** argv) {
