@@ -66,6 +66,19 @@ final class QDQImportTests: XCTestCase {
         XCTAssertEqual(y[3 * 25 + 2 * 5 + 2], expected)
     }
 
+    /// Malformed constants are errors, not crashes.
+    func testMalformedDequantizeLinearIsAnError() {
+        for (scale, zeroPoint) in [(floats([], [0]), tensor(.int8, [], [0])),
+                                   (floats([0.5, 0.5, 0.5], [3]), tensor(.int8, [0, 0, 0], [3]))] {
+            var g = graph(nodes: [node("DequantizeLinear", ["wq", "ws", "wz"], ["w"], name: "dq", ["axis": .int(0)]),
+                                  node("Conv", ["x", "w"], ["y"], name: "conv")],
+                          initializers: ["wq": tensor(.int8, [1, 2, 3, 4], [2, 2, 1, 1]), "ws": scale, "wz": zeroPoint])
+            XCTAssertThrowsError(try QDQPass().run(&g)) { error in
+                XCTAssertTrue("\(error)".contains("DequantizeLinear 'dq'"), "\(error)")
+            }
+        }
+    }
+
     func testActivationPairsBecomeQuantizeDequantize() throws {
         var g = graph(outputs: ["y", "z"], nodes: [
             node("QuantizeLinear", ["x", "s", "zp"], ["q"], name: "q"),

@@ -61,7 +61,8 @@ public struct QDQPass: GraphPass {
     /// other types, nonzero zero points or a scalar.
     static func symmetricInt8Codes(_ node: IRNode, _ graph: IRGraph) -> Int8Weights? {
         guard let data = graph.initializers[node.inputs[0]], data.dtype == .int8, !data.shape.isEmpty,
-              let codes = data.int64Values(), let scales = graph.initializers[node.inputs[1]]?.floatValues()
+              let codes = data.int64Values(), let scales = graph.initializers[node.inputs[1]]?.floatValues(),
+              !scales.isEmpty
         else { return nil }
         if node.inputs.count >= 3, !node.inputs[2].isEmpty {
             guard let zeros = graph.initializers[node.inputs[2]]?.int64Values(), zeros.allSatisfy({ $0 == 0 })
@@ -123,6 +124,9 @@ public struct QDQPass: GraphPass {
         if node.inputs.count >= 3, !node.inputs[2].isEmpty {
             guard let values = graph.initializers[node.inputs[2]]?.int64Values() else { return nil }
             zeroPoints = values
+        }
+        guard !scales.isEmpty else {
+            throw ConvertError.invalidONNX("DequantizeLinear '\(node.name)' has an empty scale")
         }
         let shape = data.shape
         var inner = 1, channels = 1
