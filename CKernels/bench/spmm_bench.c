@@ -10,6 +10,8 @@
 //   /tmp/spmm_bench -v 64x1,scalar  # variants whose name contains one of the words
 //   /tmp/spmm_bench -x -v avx2      # crossover: sparsities 0..90%, where the last variant listed meets sgemm
 //   /tmp/spmm_bench -r              # variants in reverse order (to see whether the order of the turns matters)
+//   /tmp/spmm_bench -k 256          # nonzeros in runs of 256 input channels, as the runtime's SpMMOperands
+//                                   # lays them out (one call per run, later runs adding to the output)
 //
 // The variants come from the registry list (src/config/kernels.inc), every kernel declared weak: only the
 // f32-spmm sources need to be linked, and a registry line added for a new variant puts it here too. Add
@@ -59,7 +61,7 @@ static const shape k_shapes[] = {
   {"resnet50", 256, 64, 3136},  {"resnet50", 64, 256, 3136},  {"resnet50", 512, 128, 784},
   {"resnet50", 1024, 256, 196}, {"resnet50", 256, 1024, 196}, {"resnet50", 2048, 512, 49},
   {"mbv2", 144, 24, 3136},      {"mbv2", 24, 144, 3136},      {"mbv2", 192, 32, 784},
-  {"mbv2", 960, 160, 49},       {"mbv2", 160, 960, 49},
+  {"mbv2", 960, 160, 49},       {"mbv2", 160, 960, 49},       {"resnet50", 512, 2048, 49},
 };
 static const double k_sparsities[] = {0.7, 0.9, 0.95};
 static const double k_crossover_sparsities[] = {0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9};
@@ -70,7 +72,11 @@ typedef struct layer {
   size_t cout, cin, hw, nnz;
   float *input, *dense_weights, *bias, *output, *values;
   uint32_t *row_pointers, *offsets;
+  size_t runs;  // > 1: row_pointers holds runs x (cout + 1), the nonzeros run-major (-k)
 } layer;
+
+// -k: input channels per run; 0 keeps every row's nonzeros together.
+static size_t g_run_channels = 0;
 
 // One call of the job: fn != NULL: spmm; else sgemm.
 typedef struct job {
@@ -81,9 +87,15 @@ typedef struct job {
 static void run(const job* j) {
   const layer* l = j->l;
   if (j->fn != NULL) {
-    const spw_f32_spmm_params p = {.residual = NULL,
-      .rows = l->cout, .pixels = l->hw, .output_stride = l->hw, .output_min = 0.0f, .output_max = INFINITY};
-    j->fn(&p, l->input, l->row_pointers, l->offsets, l->values, l->bias, l->output);
+    // Only the first run takes the bias and only the last clamps; each later run adds to the output in place.
+    for (size_t k = 0; k < l->runs; k++) {
+      const bool last = k + 1 == l->runs;
+      const spw_f32_spmm_params p = {.rows = l->cout, .pixels = l->hw, .output_stride = l->hw,
+                                     .output_min = last ? 0.0f : -INFINITY, .output_max = INFINITY,
+                                     .residual = k > 0 ? l->output : NULL, .residual_stride = l->hw};
+      j->fn(&p, l->input, l->row_pointers + k * (l->cout + 1), l->offsets, l->values, k == 0 ? l->bias : NULL,
+            l->output);
+    }
   } else {
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)l->cout, (int)l->hw, (int)l->cin, 1.0f,
                 l->dense_weights, (int)l->cin, l->input, (int)l->hw, 0.0f, l->output, (int)l->hw);
@@ -130,22 +142,33 @@ static void make_layer(layer* l, const shape* s, double sparsity) {
   l->bias = malloc(sizeof(float) * s->cout);
   l->values = malloc(sizeof(float) * s->cout * s->cin);
   l->offsets = malloc(sizeof(uint32_t) * s->cout * s->cin);
-  l->row_pointers = malloc(sizeof(uint32_t) * (s->cout + 1));
+  const size_t width = g_run_channels > 0 && g_run_channels < s->cin ? g_run_channels : s->cin;
+  l->runs = (s->cin + width - 1) / width;
+  l->row_pointers = malloc(sizeof(uint32_t) * l->runs * (s->cout + 1));
   for (size_t i = 0; i < s->cin * s->hw; i++) l->input[i] = uniform();
-  size_t nnz = 0;
   for (size_t r = 0; r < s->cout; r++) {
-    l->row_pointers[r] = (uint32_t)nnz;
     l->bias[r] = uniform();
     for (size_t c = 0; c < s->cin; c++) {
       if (unit() < sparsity) continue;
-      const float w = uniform();
-      l->dense_weights[r * s->cin + c] = w;
-      l->values[nnz] = w;
-      l->offsets[nnz] = (uint32_t)(c * s->hw);
-      nnz++;
+      l->dense_weights[r * s->cin + c] = uniform();
     }
   }
-  l->row_pointers[s->cout] = (uint32_t)nnz;
+  // CSR of each run of `width` input channels in turn (one run without -k).
+  size_t nnz = 0;
+  for (size_t k = 0; k < l->runs; k++) {
+    uint32_t* pointers = l->row_pointers + k * (s->cout + 1);
+    for (size_t r = 0; r < s->cout; r++) {
+      pointers[r] = (uint32_t)nnz;
+      for (size_t c = k * width; c < (k + 1) * width && c < s->cin; c++) {
+        const float w = l->dense_weights[r * s->cin + c];
+        if (w == 0.0f) continue;
+        l->values[nnz] = w;
+        l->offsets[nnz] = (uint32_t)(c * s->hw);
+        nnz++;
+      }
+    }
+    pointers[s->cout] = (uint32_t)nnz;
+  }
   l->nnz = nnz;
 }
 
@@ -181,6 +204,7 @@ int main(int argc, char** argv) {
     if (strcmp(argv[i], "-r") == 0) reverse = true;
     if (strcmp(argv[i], "-s") == 0 && i + 1 < argc) only_shape = atoi(argv[++i]);
     if (strcmp(argv[i], "-v") == 0 && i + 1 < argc) only_variants = argv[++i];
+    if (strcmp(argv[i], "-k") == 0 && i + 1 < argc) g_run_channels = (size_t)atoi(argv[++i]);
   }
   openblas_set_num_threads(1);
 

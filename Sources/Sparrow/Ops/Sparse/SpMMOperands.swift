@@ -11,9 +11,9 @@ import Darwin
 /// Why runs: the kernel keeps a block of up to 64 pixels of every input channel a row reads in flight, and with
 /// many channels (ResNet-50's 1024- and 2048-channel 1x1 layers at 14×14 and 7×7) that block outgrows L1 and the
 /// scattered loads come from L2. Cut into runs of channels whose block fits in about 40 KiB, each run's loads hit
-/// L1; the price is one extra load and store of the output per run. Measured on Zen 3 (1 thread, 90% sparse,
-/// `CKernels/bench/spmm_bench.c`-style loop over runs): 512×2048×49 1.5x faster in runs of 256 channels,
-/// 256×1024×196 1.4x in runs of 128, within ±5% where the block already fit (64×256×3136).
+/// L1; the price is one extra load and store of the output per run. Measured on Zen 3 (AVX2 kernel, 1 thread, 90%
+/// sparse, fastest samples of two runs of `spmm_bench -cpu -s S -v avx2 -k N` against `-k 0`): 512×2048×49 1.5–1.7x
+/// faster in runs of 128 channels, 256×1024×196 1.2–1.3x. Products whose block fits stay in one run.
 ///
 /// With one run the matrix's own row pointers and values are used in place (from the mapped file for CSR); with
 /// several, the nonzeros are copied run-major: run k's nonzeros of every row form a CSR of their own, at
